@@ -1,0 +1,82 @@
+"""Long work as generators (DESIGN.md §2.2).
+
+A long core operation is a generator that *yields* :class:`~clirlens.core.types.Progress`
+at least every ~0.5 s and *returns* its result (``return value`` inside the generator, so
+``result = yield from op(...)`` composes them). Callers choose how to drive it:
+
+* :func:`run` drives it to completion, passing each progress record to a callback; the CLI
+  uses it with a progress bar on stderr;
+* the GUI hands the generator to a superqt worker, whose ``yielded`` signal carries the
+  progress and whose ``returned`` signal carries the result; quitting the worker stops the
+  generator at its next yield (cancel), and ``finally`` blocks in core keep caches
+  consistent.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Generator
+from typing import Any, TextIO, TypeVar
+
+from clirlens.core.types import Progress
+
+T = TypeVar("T")
+Job = Generator[Progress, None, T]
+
+
+def run(job: Job[T], on_progress: Callable[[Progress], Any] | None = None) -> T:
+    """Drive ``job`` to completion and return its result."""
+    while True:
+        try:
+            p = next(job)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(p)
+
+
+class Throttle:
+    """True at most every ``interval`` seconds (and on the first call); used by generators
+    to yield progress often enough for a UI without flooding it."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval = interval
+        self._last = -1e9
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False
+
+
+class ProgressBar:
+    """A one-line text progress bar for a terminal (stderr by default)."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last_msg = ""
+        self._start = time.monotonic()
+
+    def __call__(self, p: Progress) -> None:
+        filled = int(self.width * p.fraction)
+        bar = "#" * filled + "-" * (self.width - filled)
+        elapsed = time.monotonic() - self._start
+        line = f"[{bar}] {p.done}/{p.total} {p.message} ({elapsed:.1f}s)"
+        if self._tty:
+            self.stream.write("\r" + line[:120].ljust(120))
+            if p.total and p.done >= p.total:
+                self.stream.write("\n")
+        elif p.message != self._last_msg or (p.total and p.done >= p.total):
+            # not a terminal (CI logs): one line per stage, not per tick
+            self.stream.write(line + "\n")
+        self._last_msg = p.message
+        self.stream.flush()
+
+
+def run_with_bar(job: Job[T], quiet: bool = False) -> T:
+    return run(job, None if quiet else ProgressBar())

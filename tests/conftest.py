@@ -1,0 +1,62 @@
+"""Shared fixtures: where the real test models and XQuAD are (skipped with a reason when
+absent), and a temporary cache directory so no test touches the user's cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+def _env_dir(var: str) -> Path | None:
+    value = os.environ.get(var)
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def xquad_dir() -> Path:
+    path = _env_dir("CLIRLENS_XQUAD")
+    if path is None:
+        pytest.skip("CLIRLENS_XQUAD is not set to the XQuAD release folder (.ci/run sets it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def test_models_dir() -> Path:
+    path = _env_dir("CLIRLENS_TEST_MODELS")
+    if path is None:
+        pytest.skip("CLIRLENS_TEST_MODELS is not set (build them with ../shared/tools/test-models)")
+    return path
+
+
+def _model(test_models_dir: Path, name: str) -> Path:
+    path = test_models_dir / name
+    if not (path / "config.json").is_file():
+        pytest.skip(f"test model {name} missing under {test_models_dir}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def me5_dir(test_models_dir: Path) -> Path:
+    return _model(test_models_dir, "multilingual-e5-small")
+
+
+@pytest.fixture(scope="session")
+def minilm_dir(test_models_dir: Path) -> Path:
+    return _model(test_models_dir, "all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def enpt_dir(test_models_dir: Path) -> Path:
+    return _model(test_models_dir, "e5-small-enpt")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own cache and data directory unless it asks otherwise."""
+    monkeypatch.setenv("CLIRLENS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("CLIRLENS_DATA_DIR", str(tmp_path_factory.mktemp("data")))
