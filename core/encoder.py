@@ -1,0 +1,207 @@
+"""Sentence embeddings and token states from a transformer encoder.
+
+Speed (measured in ``benchmarks/bench_encoder.py``): texts are tokenised once, sorted by
+length and cut into batches padded only to their own longest text, so little compute goes
+to padding; the forward pass runs under ``torch.inference_mode``. ``dtype="bf16"`` loads the
+weights in bfloat16, which CPUs with AMX (and GPUs) multiply several times faster than fp32;
+pooling and normalisation are done in fp32.
+
+Pooling (DESIGN.md §3): ``cls`` takes the first token's last hidden state; ``mean`` averages
+the last hidden states over the attention mask, ``sum_i m_i h_i / sum_i m_i``. With
+``similarity="cosine"`` embeddings are L2-normalised, so inner product is cosine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from clirlens.core.errors import ModelError
+from clirlens.core.models.loading import LoadedModel, load
+from clirlens.core.models.spec import ModelSpec, Role
+from clirlens.core.progress import Job, Throttle
+from clirlens.core.types import Passage, Progress, TokenStates
+
+
+class Encoder:
+    """One dense retriever, loaded on first use (heavy imports are lazy)."""
+
+    def __init__(self, spec: ModelSpec, device: str = "auto", dtype: str = "fp32",
+                 batch_size: int = 32) -> None:
+        if spec.kind != "dense":
+            raise ModelError(f"model {spec.name!r} is not a dense encoder")
+        self.requested = spec
+        self.device_request = device
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self._loaded: LoadedModel | None = None
+
+    # -- loading and identity -------------------------------------------------------------
+    @property
+    def loaded(self) -> LoadedModel:
+        if self._loaded is None:
+            self._loaded = load(self.requested, self.device_request, self.dtype)
+        return self._loaded
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The spec with conventions completed from the model folder."""
+        return self.loaded.resolved.spec
+
+    @property
+    def name(self) -> str:
+        return self.requested.name
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.loaded.model.config.hidden_size)
+
+    def fingerprint(self) -> str:
+        """Identity of the embeddings this encoder produces: weights (hub revision or
+        weight-file hash), conventions and dtype. Keys the embedding cache."""
+        r = self.loaded.resolved
+        payload = {"source": r.spec.source, "revision": r.revision,
+                   "conventions": r.spec.conventions(), "dtype": self.dtype, "v": 1}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+    def describe(self) -> dict[str, Any]:
+        r = self.loaded.resolved
+        return {"name": self.name, "source": r.spec.source, "path": str(r.path),
+                "revision": r.revision, "dtype": self.dtype, "device": self.loaded.device,
+                **r.spec.conventions()}
+
+    # -- text formatting --------------------------------------------------------------------
+    def passage_text(self, passage: Passage) -> str:
+        """A passage as this model reads it: ``title + title_join + text`` when the model
+        uses titles and the passage has one, else the text."""
+        join = self.spec.title_join
+        if join is not None and passage.title:
+            return passage.title + join + passage.text
+        return passage.text
+
+    # -- sentence embeddings ------------------------------------------------------------------
+    def encode(self, texts: Sequence[str], role: Role) -> Job[np.ndarray]:
+        """Embeddings of ``texts`` (float32, shape ``(len(texts), hidden)``), in input order.
+        A generator: yields :class:`Progress`, returns the array."""
+        import torch
+
+        lm = self.loaded
+        spec = self.spec
+        n = len(texts)
+        out = np.zeros((n, self.hidden_size), dtype=np.float32)
+        if n == 0:
+            return out
+        ids = self._tokenize([spec.prefix(role) + t for t in texts])
+        order = np.argsort([-len(x) for x in ids], kind="stable")
+        throttle = Throttle(0.25)
+        yield Progress(0, n, f"encoding {role}s with {self.name}")
+        with torch.inference_mode():
+            for start in range(0, n, self.batch_size):
+                batch = order[start:start + self.batch_size]
+                input_ids, mask = self._pad([ids[i] for i in batch])
+                hidden = lm.model(input_ids=input_ids.to(lm.device),
+                                  attention_mask=mask.to(lm.device)).last_hidden_state
+                out[batch] = self._pool(hidden, mask.to(lm.device)).cpu().numpy()
+                done = min(start + self.batch_size, n)
+                if throttle() or done == n:
+                    yield Progress(done, n, f"encoding {role}s with {self.name}")
+        return out
+
+    def encode_passages(self, passages: Sequence[Passage]) -> Job[np.ndarray]:
+        return (yield from self.encode([self.passage_text(p) for p in passages], "passage"))
+
+    def _tokenize(self, texts: list[str]) -> list[list[int]]:
+        enc = self.loaded.tokenizer(texts, truncation=True, max_length=self.spec.max_length,
+                                    padding=False, return_attention_mask=False)
+        return enc["input_ids"]
+
+    def _pad(self, seqs: list[list[int]]):
+        import torch
+
+        pad_id = self.loaded.tokenizer.pad_token_id or 0
+        width = max(len(s) for s in seqs)
+        ids = np.full((len(seqs), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(seqs), width), dtype=np.int64)
+        for row, s in enumerate(seqs):
+            ids[row, :len(s)] = s
+            mask[row, :len(s)] = 1
+        return torch.from_numpy(ids), torch.from_numpy(mask)
+
+    def _pool(self, hidden, mask):
+        import torch
+
+        hidden = hidden.float()
+        if self.spec.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        if self.spec.normalize:
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
+        return pooled
+
+    # -- token states (for OT) ---------------------------------------------------------------
+    def token_states(self, texts: Sequence[str], role: Role = "query",
+                     layer: int = -1) -> Job[list[TokenStates]]:
+        """Per-token hidden states of ``layer`` (``-1``: last; ``0``: embeddings) for each
+        text, with character offsets into the original text. The model's prefix is encoded
+        (the model was trained with it) but its tokens are marked ``special``."""
+        import torch
+
+        lm = self.loaded
+        tok = lm.tokenizer
+        if not getattr(tok, "is_fast", False):
+            raise ModelError(f"model {self.name!r}: token offsets need a fast tokenizer")
+        n_layers = int(lm.model.config.num_hidden_layers)
+        if not -(n_layers + 1) <= layer <= n_layers:
+            raise ModelError(f"layer {layer} is out of range for {self.name!r} "
+                             f"({n_layers} layers: use -{n_layers + 1}..{n_layers})")
+        prefix = self.spec.prefix(role)
+        results: list[TokenStates | None] = [None] * len(texts)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        throttle = Throttle(0.25)
+        yield Progress(0, len(texts), f"token states with {self.name}")
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = [int(i) for i in order[start:start + self.batch_size]]
+                enc = tok([prefix + texts[i] for i in batch], truncation=True,
+                          max_length=self.spec.max_length, padding=True,
+                          return_offsets_mapping=True, return_special_tokens_mask=True,
+                          return_tensors="pt")
+                outputs = lm.model(input_ids=enc["input_ids"].to(lm.device),
+                                   attention_mask=enc["attention_mask"].to(lm.device),
+                                   output_hidden_states=True)
+                states = outputs.hidden_states[layer].float().cpu().numpy()
+                for row, i in enumerate(batch):
+                    results[i] = self._token_record(texts[i], prefix, enc, row, states[row],
+                                                    layer)
+                done = min(start + self.batch_size, len(texts))
+                if throttle() or done == len(texts):
+                    yield Progress(done, len(texts), f"token states with {self.name}")
+        return [r for r in results if r is not None]
+
+    def _token_record(self, text: str, prefix: str, enc: Any, row: int, states: np.ndarray,
+                      layer: int) -> TokenStates:
+        length = int(enc["attention_mask"][row].sum())
+        ids = enc["input_ids"][row][:length].tolist()
+        tokens = tuple(self.loaded.tokenizer.convert_ids_to_tokens(ids))
+        offsets, special = [], []
+        plen = len(prefix)
+        for tok, (s, e), sp in zip(tokens, enc["offset_mapping"][row][:length].tolist(),
+                                   enc["special_tokens_mask"][row][:length].tolist(),
+                                   strict=True):
+            # a bare SentencePiece word marker ("▁") has no characters of its own (its
+            # offsets overlap the next token's), so it is not content either
+            if sp or e <= plen or e == s or tok == "\u2581":
+                offsets.append((0, 0))
+                special.append(True)
+            else:
+                offsets.append((max(s - plen, 0), e - plen))
+                special.append(False)
+        return TokenStates(text=text, tokens=tokens, offsets=tuple(offsets),
+                           special=tuple(special), vectors=states[:length].copy(),
+                           model=self.name, layer=layer)

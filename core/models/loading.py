@@ -1,0 +1,228 @@
+"""Finding and loading a model's files (DESIGN.md §3, loading rules).
+
+* Local directories load as they are; hub ids resolve to a snapshot directory through
+  ``huggingface_hub`` (respecting ``HF_HOME`` and ``HF_HUB_OFFLINE``), downloading only the
+  files an encoder needs, safetensors preferred.
+* ``trust_remote_code=False`` always. Weights are read from safetensors when the model has
+  them; otherwise transformers reads ``pytorch_model.bin`` with ``weights_only=True`` (no
+  arbitrary unpickling).
+* A model that is neither local nor reachable raises :class:`ModelError` naming it and how
+  to get it.
+* The same model (source, revision, device, dtype) loaded twice in one process is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clirlens.core.errors import ModelError
+from clirlens.core.models.spec import ModelSpec, apply_sentence_transformers_config
+from clirlens.core.paths import cache_dir
+
+# Files an encoder needs from a hub snapshot; *.bin only when no safetensors exist.
+_NEEDED = ["*.json", "*.txt", "*.model", "sentencepiece*", "*.safetensors", "1_Pooling/*"]
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A spec whose files are on disk, with the identity that keys caches."""
+
+    spec: ModelSpec  # conventions completed from the folder's sentence-transformers files
+    path: Path
+    revision: str  # hub commit hash, or "sha256:<weights hash>" for a local directory
+
+
+def resolve(spec: ModelSpec) -> ResolvedModel:
+    """Locate ``spec``'s files (downloading from the hub when allowed and needed)."""
+    if spec.kind != "dense":
+        raise ModelError(f"model {spec.name!r} is not a dense encoder")
+    local = Path(spec.source).expanduser()
+    if local.is_dir():
+        path = local.resolve()
+        if not (path / "config.json").is_file():
+            raise ModelError(f"model directory {path} has no config.json: not a transformers "
+                             "model folder")
+        revision = "sha256:" + weights_hash(path)
+    else:
+        path, revision = _snapshot(spec)
+    completed = apply_sentence_transformers_config(spec, path)
+    return ResolvedModel(completed, path, revision)
+
+
+def _snapshot(spec: ModelSpec) -> tuple[Path, str]:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    how = (f"download it where there is internet with `hf download {spec.source}` (then copy "
+           f"the HF cache), or pass a local directory: --model {spec.name}=/path/to/model")
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    kwargs: dict[str, Any] = {"repo_id": spec.source, "revision": spec.revision}
+    try:
+        path = Path(snapshot_download(**kwargs, local_files_only=True,
+                                      allow_patterns=_NEEDED + ["*.bin"]))
+        if not _has_weights(path):
+            raise LocalEntryNotFoundError("no weights in cached snapshot")
+    except (LocalEntryNotFoundError, FileNotFoundError, OSError):
+        if offline:
+            raise ModelError(f"model {spec.source!r} is not in the local Hugging Face cache "
+                             f"and HF_HUB_OFFLINE is set: {how}") from None
+        try:
+            path = Path(snapshot_download(**kwargs, allow_patterns=_NEEDED))
+            if not _has_weights(path):  # no safetensors on the hub: take the .bin
+                path = Path(snapshot_download(**kwargs, allow_patterns=_NEEDED + ["*.bin"]))
+        except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
+            raise ModelError(f"model {spec.source!r} (revision {spec.revision or 'main'}) "
+                             f"is not available on the hub: {type(exc).__name__}") from None
+        except Exception as exc:  # connection errors come in many types
+            raise ModelError(f"model {spec.source!r} is neither local nor reachable "
+                             f"({type(exc).__name__}): {how}") from None
+    if not _has_weights(path):
+        raise ModelError(f"model {spec.source!r}: the snapshot at {path} has no weights")
+    return path, path.name  # snapshot folders are named by commit hash
+
+
+def _has_weights(path: Path) -> bool:
+    return any(path.glob("*.safetensors")) or (path / "pytorch_model.bin").is_file()
+
+
+def weights_hash(path: Path) -> str:
+    """sha256 over the weight files of a local model folder, remembered per (size, mtime)
+    so a 500 MB file is hashed once, not at every start."""
+    files = sorted(path.glob("*.safetensors")) or sorted(path.glob("pytorch_model*.bin"))
+    if not files:
+        raise ModelError(f"model directory {path} has no model.safetensors or "
+                         "pytorch_model.bin")
+    memo_file = cache_dir() / "weight-hashes.json"
+    try:
+        memo = json.loads(memo_file.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    stamp = ";".join(f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+    if memo.get(stamp):
+        return memo[stamp]
+    h = hashlib.sha256()
+    for f in files:
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                h.update(block)
+    digest = h.hexdigest()
+    memo[stamp] = digest
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(memo))
+        os.replace(tmp, memo_file)
+    except OSError:
+        pass  # a memo that cannot be written only costs time
+    return digest
+
+
+@dataclass
+class LoadedModel:
+    resolved: ResolvedModel
+    tokenizer: Any
+    model: Any
+    device: str
+    dtype: str
+
+
+_CACHE: dict[tuple[str, str, str, str], LoadedModel] = {}
+_LOCK = threading.Lock()
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def load(spec: ModelSpec, device: str = "auto", dtype: str = "fp32") -> LoadedModel:
+    """Tokenizer and model for ``spec``, reused within the process."""
+    if dtype not in ("fp32", "bf16"):
+        raise ModelError(f"dtype {dtype!r} is not supported (fp32 or bf16)")
+    resolved = resolve(spec)
+    dev = pick_device(device)
+    key = (str(resolved.path), resolved.revision, dev, dtype)
+    with _LOCK:
+        if key in _CACHE:
+            cached = _CACHE[key]
+            # same weights, possibly other conventions (e.g. a preset bound to a folder)
+            return LoadedModel(resolved, cached.tokenizer, cached.model, dev, dtype)
+        loaded = _load_uncached(resolved, dev, dtype)
+        _CACHE[key] = loaded
+        return loaded
+
+
+def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own progress reporting, not tqdm on stderr
+    path = resolved.path
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    except Exception as exc:
+        raise ModelError(f"model {resolved.spec.source!r}: cannot load its tokenizer from "
+                         f"{path} ({type(exc).__name__}: {exc})") from None
+    fix_letter_case(tokenizer, resolved.spec.lowercase)
+    torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
+    try:
+        model = AutoModel.from_pretrained(
+            path, trust_remote_code=False, dtype=torch_dtype,
+            use_safetensors=True if any(path.glob("*.safetensors")) else None)
+    except Exception as exc:
+        raise ModelError(f"model {resolved.spec.source!r}: cannot load its weights from "
+                         f"{path} ({type(exc).__name__}: {exc})") from None
+    model.eval().to(device)
+    return LoadedModel(resolved, tokenizer, model, device, dtype)
+
+
+def fix_letter_case(tokenizer: Any, lowercase: bool | None) -> None:
+    """Make a fast tokenizer's normaliser agree with the intended letter case.
+
+    transformers 5's DPR tokenizer classes take ``do_lower_case=False`` but do not pass it to
+    ``BertTokenizer``, whose normaliser then lower-cases cased mBERT input (seen with
+    castorini's mDPR). When ``lowercase`` is given (a preset pins it), or the tokenizer itself
+    says ``do_lower_case=False`` while its normaliser lower-cases, the normaliser is rebuilt.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or backend.normalizer is None:
+        return
+    wanted = lowercase
+    if wanted is None and getattr(tokenizer, "do_lower_case", None) is False:
+        wanted = False
+    if wanted is None:
+        return
+    lowers = backend.normalizer.normalize_str("AÉ") != "AÉ"
+    if lowers == wanted:
+        return
+    from tokenizers import normalizers
+
+    state = json.loads(backend.to_str()).get("normalizer") or {}
+    if state.get("type") != "BertNormalizer":
+        raise ModelError(f"tokenizer {type(tokenizer).__name__}: cannot set letter case on a "
+                         f"{state.get('type')} normaliser")
+    backend.normalizer = normalizers.BertNormalizer(
+        clean_text=state.get("clean_text", True),
+        handle_chinese_chars=state.get("handle_chinese_chars", True),
+        strip_accents=state.get("strip_accents") if wanted else False,
+        lowercase=wanted)
+    tokenizer.do_lower_case = wanted
