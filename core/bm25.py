@@ -10,6 +10,7 @@ Snowball stemmer exists for the language (PyStemmer, when installed), stemmed.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ def tokenize(text: str, lang: str = "und", stemmer=None) -> list[str]:
         if _UNSPACED.search(word):
             chars = [c for c in word if not c.isspace()]
             terms.extend(chars)
-            terms.extend(a + b for a, b in zip(chars, chars[1:], strict=False))
+            terms.extend(a + b for a, b in itertools.pairwise(chars))
         else:
             terms.append(stemmer.stemWord(word) if stemmer else word)
     return terms

@@ -27,5 +27,5 @@ class ModelError(UserError):
     """A model cannot be found, loaded or used as asked."""
 
 
-class Cancelled(Exception):  # noqa: N818 - a state, not a failure
+class Cancelled(Exception):
     """Raised inside a job that was asked to stop; caches are left consistent."""

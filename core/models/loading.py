@@ -70,7 +70,7 @@ def _snapshot(spec: ModelSpec) -> tuple[Path, str]:
     kwargs: dict[str, Any] = {"repo_id": spec.source, "revision": spec.revision}
     try:
         path = Path(snapshot_download(**kwargs, local_files_only=True,
-                                      allow_patterns=_NEEDED + ["*.bin"]))
+                                      allow_patterns=[*_NEEDED, "*.bin"]))
         if not _has_weights(path):
             raise LocalEntryNotFoundError("no weights in cached snapshot")
     except (LocalEntryNotFoundError, FileNotFoundError, OSError):
@@ -80,7 +80,7 @@ def _snapshot(spec: ModelSpec) -> tuple[Path, str]:
         try:
             path = Path(snapshot_download(**kwargs, allow_patterns=_NEEDED))
             if not _has_weights(path):  # no safetensors on the hub: take the .bin
-                path = Path(snapshot_download(**kwargs, allow_patterns=_NEEDED + ["*.bin"]))
+                path = Path(snapshot_download(**kwargs, allow_patterns=[*_NEEDED, "*.bin"]))
         except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
             raise ModelError(f"model {spec.source!r} (revision {spec.revision or 'main'}) "
                              f"is not available on the hub: {type(exc).__name__}") from None

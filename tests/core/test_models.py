@@ -60,7 +60,7 @@ def test_pinned_preset_ignores_folder_files(tmp_path):
 
 
 def test_directory_without_config_is_refused(tmp_path):
-    with pytest.raises(ModelError, match="no config.json"):
+    with pytest.raises(ModelError, match=r"no config\.json"):
         loading.resolve(parse_model_arg(str(tmp_path)))
 
 

@@ -1,0 +1,280 @@
+"""Retrieval metrics through ir-measures, and paired significance tests between two models.
+
+Metrics (ir-measures names; Järvelin & Kekäläinen 2002 for nDCG, Voorhees 1999 for RR)::
+
+    nDCG@k = DCG@k / IDCG@k,  DCG@k = sum_{i<=k} g_i / log2(i + 1)
+             (trec_eval's linear gain g_i = the grade, not 2^g - 1; IDCG from the qrels)
+    RR@k   = 1 / rank of the first relevant passage within the top k, else 0
+    R@k    = |relevant ∩ top k| / |relevant|
+
+Conventions (documented because they change numbers):
+
+* **Which queries count.** Every query id in the qrels, including queries that are missing
+  from the run or have an empty ranking: those score 0 for every measure. Queries in the run
+  but not in the qrels are ignored. This is what ``ir_measures.calc_aggregate`` does since
+  ir-measures 0.3 (its ``Evaluator.iter_calc`` fills missing qrels queries with the measure's
+  default, 0); :func:`evaluate` fills them itself as well, so per-query tables are complete
+  and aggregates are means over all qrels queries whatever the provider does.
+* **Ties.** The run's ranks decide the order. ir-measures' providers break score ties
+  differently (pytrec_eval by document id descending, the MS MARCO provider ascending), so
+  scores handed to ir-measures are derived from the ranks (``-rank``), not the raw scores.
+
+Significance between two models on the same queries (per direction, per measure): the paired
+t-test (Student 1908; :func:`scipy.stats.ttest_rel`) and a paired randomisation test
+(Fisher 1935; Smucker, Allan & Carterette 2007): under H0 the two systems' labels are
+exchangeable within each query, i.e. each per-query difference d_i has a random sign; the
+statistic is mean(d) and the two-sided p-value is estimated from ``n_resamples`` random
+sign assignments (:func:`scipy.stats.permutation_test` with ``permutation_type="samples"``,
+seeded; the exact distribution is used when 2^n <= n_resamples). Across directions, p-values
+are corrected with Holm's step-down method (:func:`holm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from clirlens.core.errors import UserError
+from clirlens.core.progress import Job, run
+from clirlens.core.types import Progress, Qrels, Run
+
+DEFAULT_MEASURES: tuple[str, ...] = ("nDCG@10", "RR@10", "R@1", "R@5", "R@100")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-query and mean metric values of one run against one set of qrels.
+
+    ``per_query[measure][query_id]`` holds a value for every measure and every id in
+    ``query_ids`` (the qrels' queries, in qrels order); ``aggregate[measure]`` is their mean.
+    """
+
+    run_name: str
+    measures: tuple[str, ...]
+    query_ids: tuple[str, ...]
+    per_query: Mapping[str, Mapping[str, float]]
+    aggregate: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "per_query",
+            MappingProxyType({m: MappingProxyType(dict(v)) for m, v in self.per_query.items()}),
+        )
+        object.__setattr__(self, "aggregate", MappingProxyType(dict(self.aggregate)))
+
+    def values(self, measure: str, query_ids: Sequence[str] | None = None) -> np.ndarray:
+        """Per-query values of ``measure`` as float64, in ``query_ids`` order (default: own)."""
+        table = self.per_query[measure]
+        return np.array([table[q] for q in (query_ids or self.query_ids)], dtype=np.float64)
+
+    def rows(self) -> list[tuple[str, str, float]]:
+        """``(query_id, measure, value)`` rows, queries in order, for CSV export."""
+        return [(q, m, self.per_query[m][q]) for q in self.query_ids for m in self.measures]
+
+
+def parse_measures(names: Sequence[str]) -> list:
+    """ir-measures ``Measure`` objects for ``names``; an unknown name is a :class:`UserError`."""
+    import ir_measures
+
+    out = []
+    for name in names:
+        try:
+            out.append(ir_measures.parse_measure(name))
+        except (NameError, ValueError, TypeError, SyntaxError) as e:
+            raise UserError(f"unknown measure {name!r} ({e})") from None
+    return out
+
+
+def evaluate(run: Run, qrels: Qrels, measures: Sequence[str] = DEFAULT_MEASURES) -> Evaluation:
+    """Evaluate ``run`` against ``qrels`` with ir-measures (see the module notes on which
+    queries count and on ties)."""
+    import ir_measures
+
+    parsed = parse_measures(measures)
+    names = tuple(str(m) for m in parsed)
+    qids = qrels.query_ids
+    if not qids:
+        raise UserError(f"cannot evaluate run {run.name!r}: the qrels have no queries")
+    ir_qrels = {q: dict(docs) for q, docs in qrels.data.items()}
+    ir_run = {
+        q: {sp.passage_id: -float(sp.rank) for sp in run.rankings[q]}
+        for q in qids
+        if run.rankings.get(q)
+    }
+    table: dict[str, dict[str, float]] = {n: dict.fromkeys(qids, 0.0) for n in names}
+    if ir_run:
+        for metric in ir_measures.iter_calc(parsed, ir_qrels, ir_run):
+            if metric.query_id in table[str(metric.measure)]:
+                table[str(metric.measure)][metric.query_id] = float(metric.value)
+    aggregate = {n: float(np.mean(list(table[n].values()))) for n in names}
+    return Evaluation(run.name, names, qids, table, aggregate)
+
+
+# --------------------------------------------------------------------------- significance
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired comparison of model A and model B on one measure over the same queries.
+
+    ``p_*_holm`` are filled by :func:`compare_directions` (Holm-corrected across the
+    directions compared together); ``None`` for a single comparison.
+    """
+
+    label: str  # the direction, e.g. "th-en"
+    measure: str
+    n: int
+    mean_a: float
+    mean_b: float
+    t_statistic: float
+    p_ttest: float
+    p_permutation: float
+    p_ttest_holm: float | None = None
+    p_permutation_holm: float | None = None
+
+    @property
+    def difference(self) -> float:
+        """mean(A) − mean(B)."""
+        return self.mean_a - self.mean_b
+
+
+def paired_ttest(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Two-sided paired t-test of mean(a − b) = 0: ``(t, p)``.
+
+    Degenerate cases, where scipy returns NaN or warns: all differences zero → (0, 1);
+    fewer than two pairs → (nan, 1) (no evidence either way); constant non-zero
+    differences → (±inf, 0) (the limit of t as the variance goes to 0).
+    """
+    from scipy import stats
+
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    if d.size and not d.any():
+        return 0.0, 1.0
+    if d.size < 2:
+        return float("nan"), 1.0
+    if np.ptp(d) == 0:
+        return float(np.sign(d[0]) * np.inf), 0.0
+    res = stats.ttest_rel(a, b)
+    return float(res.statistic), float(res.pvalue)
+
+
+def paired_permutation(
+    a: np.ndarray, b: np.ndarray, n_resamples: int = 10_000, seed: int = 0
+) -> float:
+    """Two-sided paired randomisation (sign-flip) test of mean(a − b) = 0; the p-value.
+
+    scipy counts the observed assignment among the resamples of a randomised test and
+    doubles the smaller one-sided p-value, so the smallest reachable p-value is
+    2 / (n_resamples + 1). Identical scores give p = 1.
+    """
+    from scipy import stats
+
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.size == 0 or not (a - b).any():
+        return 1.0
+
+    def mean_diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.mean(x - y, axis=axis)
+
+    res = stats.permutation_test(
+        (a, b),
+        mean_diff,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=n_resamples,
+        batch=1000,
+        alternative="two-sided",
+        rng=np.random.default_rng(seed),
+    )
+    return float(min(1.0, res.pvalue))
+
+
+def compare(
+    a: Evaluation,
+    b: Evaluation,
+    measure: str,
+    *,
+    label: str = "",
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> Comparison:
+    """Compare two evaluations of the same queries on ``measure`` (both tests, uncorrected)."""
+    if set(a.query_ids) != set(b.query_ids):
+        only = sorted(set(a.query_ids) ^ set(b.query_ids))
+        raise UserError(
+            f"cannot compare {a.run_name!r} and {b.run_name!r}"
+            f"{' on ' + label if label else ''}: they cover different queries "
+            f"({len(only)} differ, e.g. {only[0]!r})"
+        )
+    x, y = a.values(measure), b.values(measure, a.query_ids)
+    t, p_t = paired_ttest(x, y)
+    p_perm = paired_permutation(x, y, n_resamples=n_resamples, seed=seed)
+    return Comparison(label, measure, int(x.size), float(x.mean()), float(y.mean()), t, p_t, p_perm)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values (Holm 1979, "A simple sequentially rejective
+    multiple test procedure", Scand. J. Statist. 6:65–70), in the input order.
+
+    With the m p-values sorted ascending, p_(1) <= ... <= p_(m)::
+
+        adj_(i) = max_{j <= i} min(1, (m − j + 1) · p_(j))
+
+    Rejecting H_(i) when adj_(i) <= alpha is Holm's procedure at family-wise level alpha.
+    """
+    if any(np.isnan(p) for p in pvalues):
+        raise ValueError("holm: p-values must not be NaN")
+    m = len(pvalues)
+    adjusted = [0.0] * m
+    running = 0.0
+    for j, i in enumerate(sorted(range(m), key=lambda i: pvalues[i])):
+        running = max(running, min(1.0, (m - j) * float(pvalues[i])))
+        adjusted[i] = running
+    return adjusted
+
+
+def compare_directions_job(
+    pairs: Mapping[str, tuple[Evaluation, Evaluation]],
+    measures: Sequence[str] = DEFAULT_MEASURES,
+    *,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> Job[list[Comparison]]:
+    """Compare A (first) with B (second) in every direction of ``pairs`` (label -> pair) on
+    each measure; for each measure, Holm-correct both tests' p-values across the directions.
+
+    A generator yielding :class:`Progress` per comparison; returns the comparisons ordered
+    by direction, then measure.
+    """
+    total = len(pairs) * len(measures)
+    results: dict[tuple[str, str], Comparison] = {}
+    for label, (a, b) in pairs.items():
+        for measure in measures:
+            yield Progress(len(results), total, f"significance {label} {measure}")
+            results[label, measure] = compare(
+                a, b, measure, label=label, n_resamples=n_resamples, seed=seed
+            )
+    for measure in measures:
+        keys = [(label, measure) for label in pairs]
+        p_t = holm([results[k].p_ttest for k in keys])
+        p_p = holm([results[k].p_permutation for k in keys])
+        for k, pt, pp in zip(keys, p_t, p_p, strict=True):
+            results[k] = replace(results[k], p_ttest_holm=pt, p_permutation_holm=pp)
+    yield Progress(total, total, "significance")
+    return [results[label, m] for label in pairs for m in measures]
+
+
+def compare_directions(
+    pairs: Mapping[str, tuple[Evaluation, Evaluation]],
+    measures: Sequence[str] = DEFAULT_MEASURES,
+    *,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> list[Comparison]:
+    """:func:`compare_directions_job` driven to completion."""
+    return run(compare_directions_job(pairs, measures, n_resamples=n_resamples, seed=seed))
