@@ -70,9 +70,11 @@ class Encoder:
 
     def describe(self) -> dict[str, Any]:
         r = self.loaded.resolved
+        conventions = r.spec.conventions()
+        conventions.pop("revision")  # the requested one; the resolved one is recorded below
         return {"name": self.name, "source": r.spec.source, "path": str(r.path),
-                "revision": r.revision, "dtype": self.dtype, "device": self.loaded.device,
-                **r.spec.conventions()}
+                "revision": r.revision, "requested_revision": r.spec.revision,
+                "dtype": self.dtype, "device": self.loaded.device, **conventions}
 
     # -- text formatting --------------------------------------------------------------------
     def passage_text(self, passage: Passage) -> str:
