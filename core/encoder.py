@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.errors import ModelError
-from clirlens.core.models.loading import LoadedModel, load
+from clirlens.core.models.loading import LoadedModel, ResolvedModel, load, pick_device, resolve
 from clirlens.core.models.spec import ModelSpec, Role
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, TokenStates
@@ -39,6 +39,7 @@ class Encoder:
         self.dtype = dtype
         self.batch_size = batch_size
         self._loaded: LoadedModel | None = None
+        self._resolved: ResolvedModel | None = None
 
     # -- loading and identity -------------------------------------------------------------
     @property
@@ -48,9 +49,19 @@ class Encoder:
         return self._loaded
 
     @property
+    def resolved(self) -> ResolvedModel:
+        """The model's files and identity, found without loading the weights (so a warm
+        run that finds everything in the cache never loads the model)."""
+        if self._loaded is not None:
+            return self._loaded.resolved
+        if self._resolved is None:
+            self._resolved = resolve(self.requested)
+        return self._resolved
+
+    @property
     def spec(self) -> ModelSpec:
         """The spec with conventions completed from the model folder."""
-        return self.loaded.resolved.spec
+        return self.resolved.spec
 
     @property
     def name(self) -> str:
@@ -58,23 +69,26 @@ class Encoder:
 
     @property
     def hidden_size(self) -> int:
-        return int(self.loaded.model.config.hidden_size)
+        if self._loaded is not None:
+            return int(self._loaded.model.config.hidden_size)
+        config = json.loads((self.resolved.path / "config.json").read_text(encoding="utf-8"))
+        return int(config.get("hidden_size") or config["dim"])
 
     def fingerprint(self) -> str:
         """Identity of the embeddings this encoder produces: weights (hub revision or
         weight-file hash), conventions and dtype. Keys the embedding cache."""
-        r = self.loaded.resolved
+        r = self.resolved
         payload = {"source": r.spec.source, "revision": r.revision,
                    "conventions": r.spec.conventions(), "dtype": self.dtype, "v": 1}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
     def describe(self) -> dict[str, Any]:
-        r = self.loaded.resolved
+        r = self.resolved
         conventions = r.spec.conventions()
         conventions.pop("revision")  # the requested one; the resolved one is recorded below
         return {"name": self.name, "source": r.spec.source, "path": str(r.path),
                 "revision": r.revision, "requested_revision": r.spec.revision,
-                "dtype": self.dtype, "device": self.loaded.device, **conventions}
+                "dtype": self.dtype, "device": pick_device(self.device_request), **conventions}
 
     # -- text formatting --------------------------------------------------------------------
     def passage_text(self, passage: Passage) -> str:

@@ -56,10 +56,15 @@ def test_cache_hit_then_invalidation_on_corpus_and_model_change(tiny, tmp_path):
     r = retriever(tiny, tmp_path)
     run(r.prepare(CORPUS))
     assert r.cache.events[-1].startswith("miss:")
+    run(r.search(QUERIES, 2))  # caches the query embeddings too
     r2 = retriever(tiny, tmp_path)
     run(r2.prepare(CORPUS))
     assert r2.cache.events[-1].startswith("hit:")
     np.testing.assert_array_equal(r.passage_vectors, r2.passage_vectors)
+    r2b = retriever(tiny, tmp_path)
+    run(r2b.prepare(CORPUS))
+    run(r2b.search(QUERIES, 2))
+    assert r2b.encoder._loaded is None, "a warm run must not load the model's weights"
     changed = (*CORPUS[:-1], Passage("d5", "the mat is red", "en"))
     r3 = retriever(tiny, tmp_path)
     run(r3.prepare(changed))
