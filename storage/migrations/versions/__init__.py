@@ -1,0 +1,1 @@
+"""Alembic revisions of the judgments database, oldest first (0001, 0002, ...)."""
