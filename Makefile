@@ -43,7 +43,7 @@ test: $(VENV)/.dev test-models
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q tests/test_architecture.py
 
 bench: $(VENV)/.dev test-models
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

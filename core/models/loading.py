@@ -8,7 +8,8 @@
   arbitrary unpickling).
 * A model that is neither local nor reachable raises :class:`ModelError` naming it and how
   to get it.
-* The same model (source, revision, device, dtype) loaded twice in one process is reused.
+* The same model (source, revision, device) loaded twice in one process is reused; weights
+  are kept in fp32 (bf16 encoders run under autocast and share them).
 """
 
 from __future__ import annotations
@@ -159,7 +160,9 @@ def load(spec: ModelSpec, device: str = "auto", dtype: str = "fp32") -> LoadedMo
         raise ModelError(f"dtype {dtype!r} is not supported (fp32 or bf16)")
     resolved = resolve(spec)
     dev = pick_device(device)
-    key = (str(resolved.path), resolved.revision, dev, dtype)
+    # weights stay fp32 whatever ``dtype`` is: bf16 runs under autocast (see encoder), so an
+    # fp32 and a bf16 encoder of the same model share one copy
+    key = (str(resolved.path), resolved.revision, dev, "fp32")
     with _LOCK:
         if key in _CACHE:
             cached = _CACHE[key]
@@ -183,10 +186,9 @@ def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedMo
         raise ModelError(f"model {resolved.spec.source!r}: cannot load its tokenizer from "
                          f"{path} ({type(exc).__name__}: {exc})") from None
     fix_letter_case(tokenizer, resolved.spec.lowercase)
-    torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
     try:
         model = AutoModel.from_pretrained(
-            path, trust_remote_code=False, dtype=torch_dtype,
+            path, trust_remote_code=False, dtype=torch.float32,
             use_safetensors=True if any(path.glob("*.safetensors")) else None)
     except Exception as exc:
         raise ModelError(f"model {resolved.spec.source!r}: cannot load its weights from "
