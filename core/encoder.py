@@ -119,7 +119,7 @@ class Encoder:
         ids = self._tokenize([spec.prefix(role) + t for t in texts])
         order = np.argsort([-len(x) for x in ids], kind="stable")
         throttle = Throttle(0.25)
-        yield Progress(0, n, f"encoding {role}s with {self.name}")
+        yield Progress(0, n, f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}")
         with torch.inference_mode(), self._autocast():
             for start in range(0, n, self.batch_size):
                 batch = order[start:start + self.batch_size]
@@ -129,7 +129,7 @@ class Encoder:
                 out[batch] = self._pool(hidden, mask.to(lm.device)).cpu().numpy()
                 done = min(start + self.batch_size, n)
                 if throttle() or done == n:
-                    yield Progress(done, n, f"encoding {role}s with {self.name}")
+                    yield Progress(done, n, f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}")
         return out
 
     def encode_passages(self, passages: Sequence[Passage]) -> Job[np.ndarray]:

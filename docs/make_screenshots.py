@@ -1,0 +1,138 @@
+"""Render the application's main views into docs/*.png (the README's pictures).
+
+Uses the real offline test models (multilingual-e5-small against all-MiniLM-L6-v2, an
+English-only model, so the two disagree visibly) on the first articles of XQuAD, offscreen:
+
+    QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--subset 3] [--out docs]
+
+Needs CLIRLENS_TEST_MODELS (../shared/tools/test-models) and CLIRLENS_XQUAD. Embeddings go
+to the usual cache, so a second run is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from clirlens.core.workspace import WorkspaceConfig
+from clirlens.gui.app import SCREENSHOT_SIZE, application, wait_until_prepared
+from clirlens.gui.controller import WorkspaceController
+from clirlens.gui.main_window import MainWindow
+from clirlens.gui.settings import Settings
+from clirlens.gui.start_dialog import StartDialog
+
+
+@dataclass(frozen=True)
+class Shot:
+    file: str
+    query_lang: str
+    doc_lang: str
+    sort: str = "disagreement"  # the browser's order; the first row is shown
+    select_shared: bool = True  # select a passage both lists contain (cross-highlight)
+
+
+SHOTS = (
+    Shot("compare-th-en.png", "th", "en"),
+    Shot("compare-hi-en.png", "hi", "en", sort="order"),
+    Shot("compare-el-el.png", "el", "el", sort="rbo"),
+    Shot("compare-ar-ar.png", "ar", "ar", sort="order", select_shared=False),
+)
+
+
+def _models() -> tuple[str, str]:
+    root = Path(os.environ.get("CLIRLENS_TEST_MODELS", Path.home() / ".cache/clirlens-test-models"))
+    me5, minilm = root / "multilingual-e5-small", root / "all-MiniLM-L6-v2"
+    if not me5.is_dir() or not minilm.is_dir():
+        sys.exit(
+            f"test models not found under {root}: build them with "
+            "../shared/tools/test-models (or set CLIRLENS_TEST_MODELS)"
+        )
+    return f"me5-small={me5}", str(minilm)
+
+
+def render(window: MainWindow, shot: Shot, out: Path) -> Path:
+    c = window.controller
+    c.set_direction(shot.query_lang, shot.doc_lang)
+    failure = wait_until_prepared(c)
+    if failure is not None:
+        sys.exit(f"{shot.file}: {failure.message}")
+    c.set_sort(shot.sort)
+    c.select_query(c.rows[0].query.id, force=True)
+    app = application()
+    for _ in range(5):  # lay the new cards out before selecting among them
+        app.processEvents()
+    if shot.select_shared and c.query_view is not None:
+        # a passage both lists show, as high as possible in both (cross-highlight visible)
+        a, b = c.query_view.lists[:2]
+        rank_b = {h.passage.id: h.rank for h in b}
+        shared = sorted(
+            (max(h.rank, rank_b[h.passage.id]), h.passage.id)
+            for h in a
+            if h.passage.id in rank_b and not h.gold
+        )
+        if shared:
+            c.select_passage(shared[0][1])
+    for _ in range(10):
+        app.processEvents()
+    path = out / shot.file
+    if not window.grab().save(str(path)):
+        sys.exit(f"cannot write {path}")
+    return path
+
+
+def render_dialog(config: WorkspaceConfig, out: Path) -> Path:
+    dialog = StartDialog(config=config, offline=False)
+    dialog.resize(820, 680)
+    dialog.show()
+    app = application()
+    for _ in range(5):
+        app.processEvents()
+    path = out / "start-dialog.png"
+    dialog.grab().save(str(path))
+    dialog.close()
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--subset", type=int, default=3, help="XQuAD articles (5 passages each)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    ap.add_argument("--dtype", choices=("fp32", "bf16"), default="bf16")
+    args = ap.parse_args()
+    xquad = Path(os.environ.get("CLIRLENS_XQUAD", "../shared/data/xquad"))
+    if not (xquad / "xquad.en.json").is_file():
+        sys.exit(f"XQuAD not found at {xquad}: set CLIRLENS_XQUAD")
+    langs = tuple(dict.fromkeys(s.query_lang for s in SHOTS))
+    docs = tuple(dict.fromkeys(s.doc_lang for s in SHOTS))
+    config = WorkspaceConfig(
+        str(xquad),
+        models=_models(),
+        query_langs=langs,
+        doc_langs=docs,
+        subset=args.subset,
+        dtype=args.dtype,
+    )
+    application()
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = Settings.at(Path(tempfile.gettempdir()) / f"clirlens-docs-{os.getpid()}.ini")
+    window = MainWindow(WorkspaceController(), settings, persist=False)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    if not window.open_workspace(config):
+        sys.exit(window.message_bar.message)
+    written = [render(window, shot, args.out) for shot in SHOTS]
+    written.append(render_dialog(config, args.out))
+    window.close()
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Picking the models of a workspace: presets, folders added before, models in the Hugging
+Face cache, a model folder or hub id added now (choices from
+:mod:`clirlens.core.models.catalog`). Models that are not on this machine are marked; when
+the hub is offline they cannot be ticked. When fewer than two dense models are local, a
+note says how to get one (never a traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clirlens.core.errors import UserError
+from clirlens.core.models.catalog import (
+    ModelChoice,
+    hub_choice,
+    hub_offline,
+    is_model_dir,
+    offline_help,
+)
+from clirlens.core.models.spec import parse_model_arg
+
+ORIGIN = {
+    "preset": "preset",
+    "folder": "folder",
+    "hf-cache": "HF cache",
+    "hub": "hub",
+    "custom": "given",
+}
+
+
+class ModelPicker(QWidget):
+    selectionChanged = Signal()
+
+    def __init__(
+        self, choices: list[ModelChoice], offline: bool | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.offline = hub_offline() if offline is None else offline
+        self.added_folders: list[str] = []
+        self.list = QListWidget()
+        self.list.setObjectName("modelList")
+        self.add_folder_button = QPushButton("Add model folder…")
+        self.add_folder_button.clicked.connect(self._on_add_folder_clicked)
+        self.hub_edit = QLineEdit()
+        self.hub_edit.setPlaceholderText("hub id, e.g. intfloat/multilingual-e5-small")
+        self.hub_edit.returnPressed.connect(self._on_add_hub_clicked)
+        self.add_hub_button = QPushButton("Add")
+        self.add_hub_button.clicked.connect(self._on_add_hub_clicked)
+        self.help_label = QLabel()
+        self.help_label.setObjectName("offlineHelp")
+        self.help_label.setWordWrap(True)
+        self.help_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("formError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+
+        row = QHBoxLayout()
+        row.addWidget(self.add_folder_button)
+        row.addWidget(self.hub_edit, 1)
+        row.addWidget(self.add_hub_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.help_label)
+        self.list.itemChanged.connect(self._on_item_changed)
+        for choice in choices:
+            self._add(choice, checked=False)
+        self._update_help()
+
+    # -- items -------------------------------------------------------------------------------------
+    def choices(self) -> list[ModelChoice]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def _find(self, arg: str) -> QListWidgetItem | None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole).arg == arg:
+                return item
+        return None
+
+    def _add(self, choice: ModelChoice, checked: bool) -> QListWidgetItem:
+        item = self._find(choice.arg)
+        if item is None:
+            suffix = "" if choice.local else "  — download"
+            item = QListWidgetItem(f"{choice.label}   [{ORIGIN.get(choice.origin, '')}]{suffix}")
+            item.setData(Qt.ItemDataRole.UserRole, choice)
+            item.setToolTip(f"{choice.arg}\n{choice.detail}")
+            flags = Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable
+            if choice.local or not self.offline:
+                flags |= Qt.ItemFlag.ItemIsEnabled
+            if not choice.local:
+                item.setForeground(QBrush(QColor("#6b6b6b")))
+            item.setFlags(flags)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        if checked and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            item.setCheckState(Qt.CheckState.Checked)
+        return item
+
+    def selected(self) -> list[str]:
+        """The ticked models' ``--model`` values, in list order."""
+        return [
+            self.list.item(i).data(Qt.ItemDataRole.UserRole).arg
+            for i in range(self.list.count())
+            if self.list.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def set_selected(self, args: list[str]) -> None:
+        """Tick ``args`` (adding those not listed, e.g. ``me5-small=/models/e5``)."""
+        for i in range(self.list.count()):
+            self.list.item(i).setCheckState(Qt.CheckState.Unchecked)
+        for arg in args:
+            if self._find(arg) is None:
+                local = "=" in arg or Path(arg).expanduser().is_dir()
+                self._add(
+                    ModelChoice(arg, arg, "custom", local, "from the last workspace"), checked=True
+                )
+            else:
+                self._add(self._find(arg).data(Qt.ItemDataRole.UserRole), checked=True)
+        self._update_help()
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    # -- user actions ------------------------------------------------------------------------------
+    def _on_add_folder_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Model folder (transformers / sentence-transformers)"
+        )
+        if folder:
+            self.add_folder(folder)
+
+    def add_folder(self, folder: str) -> bool:
+        path = Path(folder).expanduser()
+        if not is_model_dir(path):
+            self._show_error(
+                f"{path} is not a model folder (it needs config.json and "
+                "model.safetensors or pytorch_model.bin)"
+            )
+            return False
+        self._show_error("")
+        key = str(path.resolve())
+        self.added_folders.append(key)
+        self._add(
+            ModelChoice(key, f"{path.name}  ({path.parent})", "folder", True, "local folder"),
+            checked=True,
+        )
+        self._update_help()
+        return True
+
+    def _on_add_hub_clicked(self) -> None:
+        text = self.hub_edit.text().strip()
+        if not text:
+            return
+        try:
+            parse_model_arg(text)
+        except UserError as exc:
+            self._show_error(str(exc))
+            return
+        self._show_error("")
+        local = "=" in text or Path(text).expanduser().is_dir()
+        choice = (
+            ModelChoice(text, text, "custom", True, "given by hand") if local else hub_choice(text)
+        )
+        item = self._add(choice, checked=True)
+        if not item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            self._show_error(
+                f"{text} is not on this machine and the hub is offline (HF_HUB_OFFLINE)"
+            )
+        self.hub_edit.clear()
+        self._update_help()
+
+    def _on_item_changed(self, _item: QListWidgetItem) -> None:
+        self.selectionChanged.emit()
+
+    def _update_help(self) -> None:
+        text = offline_help(self.choices(), self.offline)
+        self.help_label.setText(text or "")
+        self.help_label.setVisible(text is not None)
