@@ -1,0 +1,317 @@
+"""``clirlens align`` and ``clirlens align-score``: OT token alignment (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from clirlens.core.cli.common import positive_int, split_langs
+from clirlens.core.errors import UserError
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "align",
+        help="align the tokens of two texts by optimal transport",
+        description="Encode SOURCE and TARGET (with --model, or TARGET with --model2 for the "
+        "cross-model case), take one layer's token states without special tokens, and "
+        "compute the transport plan for the cost 1 - cos. Prints the strongest aligned "
+        "token pairs, or with --json one object with the tokens, offsets, cost matrix, "
+        "plan, marginals, best partners and solver details.",
+    )
+    p.add_argument("source", help="source text (e.g. a low-resource-language question)")
+    p.add_argument("target", help="target text (e.g. its English translation)")
+    p.add_argument(
+        "--model",
+        "-m",
+        required=True,
+        metavar="M",
+        help="preset, preset=DIR, model directory or hub id (encodes SOURCE, "
+        "and TARGET unless --model2 is given)",
+    )
+    p.add_argument(
+        "--model2",
+        metavar="M2",
+        help="encode TARGET with this model (same hidden size as --model: student vs teacher)",
+    )
+    _add_solver_args(p)
+    p.add_argument(
+        "--words",
+        action="store_true",
+        help="merge sub-word pieces into words (mean of piece vectors)",
+    )
+    p.add_argument(
+        "--source-role",
+        choices=("query", "passage"),
+        default="query",
+        help="which model prefix SOURCE gets (default: query)",
+    )
+    p.add_argument(
+        "--target-role",
+        choices=("query", "passage"),
+        default="query",
+        help="which model prefix TARGET gets (default: query)",
+    )
+    p.add_argument(
+        "--top", type=positive_int, default=15, help="how many aligned pairs to print (default 15)"
+    )
+    p.add_argument("--json", action="store_true", help="print the alignment as one JSON object")
+    _add_runtime_args(p, progress=False)
+    p.set_defaults(func=cmd_align)
+
+    p = sub.add_parser(
+        "align-score",
+        help="per-language OT alignment scores on XQuAD parallel questions",
+        description="For each model and language X: the mean OT cost between X questions "
+        "and their English translations (all parallel pairs unless --pairs), and "
+        "translation retrieval by OT among N candidates: is the parallel English question "
+        "the cheapest? (P@1 and MRR). Candidates are N parallel pairs spread over all "
+        "articles (--pick first: the first N).",
+    )
+    p.add_argument(
+        "--xquad", required=True, metavar="DIR", help="folder with xquad.<lang>.json files"
+    )
+    p.add_argument(
+        "--langs", default="el,hi,ro,th,tr", help="comma-separated (default: el,hi,ro,th,tr)"
+    )
+    p.add_argument("--pivot", default="en", help="language of the parallel side (default en)")
+    p.add_argument(
+        "--model",
+        "-m",
+        action="append",
+        dest="models",
+        required=True,
+        metavar="M",
+        help="preset, preset=DIR, model directory or hub id; repeat for several models",
+    )
+    p.add_argument(
+        "--n",
+        type=positive_int,
+        default=200,
+        help="candidates for translation retrieval (default 200)",
+    )
+    p.add_argument(
+        "--pairs",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="mean cost over the first K parallel pairs (default: all)",
+    )
+    p.add_argument(
+        "--pick",
+        choices=("spread", "first"),
+        default="spread",
+        help="which N pairs form the candidate set (default: spread)",
+    )
+    _add_solver_args(p)
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="also keep token states on disk here (default: in memory only)",
+    )
+    p.add_argument(
+        "--details", action="store_true", help="with --json: per-question costs and ranks"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON record per (model, language)"
+    )
+    _add_runtime_args(p)
+    p.set_defaults(func=cmd_align_score)
+
+
+def _add_solver_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("transport problem")
+    g.add_argument(
+        "--eps",
+        type=float,
+        default=None,
+        metavar="ε",
+        help="entropic regularisation (default 0.05; log-domain Sinkhorn below "
+        "0.005); also the ε of --unbalanced",
+    )
+    exclusive = g.add_mutually_exclusive_group()
+    exclusive.add_argument("--emd", action="store_true", help="exact OT (ε = 0)")
+    exclusive.add_argument(
+        "--unbalanced",
+        type=float,
+        default=None,
+        metavar="TAU",
+        help="unbalanced OT with KL marginal relaxation τ",
+    )
+    g.add_argument(
+        "--weights",
+        choices=("uniform", "norm"),
+        default="uniform",
+        help="token masses: uniform, or proportional to the vector norm",
+    )
+    g.add_argument(
+        "--layer", type=int, default=-1, help="hidden layer (default -1: last; 0: embeddings)"
+    )
+
+
+def _add_runtime_args(p: argparse.ArgumentParser, progress: bool = True) -> None:
+    p.add_argument(
+        "--dtype",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="encoder precision (bf16 is much faster on CPUs with AMX)",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    if progress:
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def solver_options(args: argparse.Namespace) -> dict:
+    """``solver``, ``eps``, ``tau`` from the parsed flags (validated)."""
+    if args.emd:
+        if args.eps is not None:
+            raise UserError("--eps has no meaning with --emd (exact OT has ε = 0)")
+        return {"solver": "emd", "eps": 0.0, "tau": None}
+    eps = 0.05 if args.eps is None else args.eps
+    if args.unbalanced is not None:
+        return {"solver": "unbalanced", "eps": eps, "tau": args.unbalanced}
+    return {"solver": "sinkhorn", "eps": eps, "tau": None}
+
+
+def _encoder(spec, args):
+    from clirlens.core.encoder import Encoder
+
+    return Encoder(spec, device=args.device, dtype=args.dtype, batch_size=args.batch_size)
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from clirlens.core.models.spec import parse_model_arg
+    from clirlens.core.ot.alignment import align_texts, check_text
+    from clirlens.core.ot.solvers import resolve_solver
+    from clirlens.core.progress import run
+
+    check_text(args.source, "source")
+    check_text(args.target, "target")
+    opts = solver_options(args)
+    resolve_solver(opts["solver"], opts["eps"], opts["tau"])  # fail before loading models
+    spec = parse_model_arg(args.model)
+    spec2 = parse_model_arg(args.model2) if args.model2 else None
+    enc = _encoder(spec, args)
+    enc2 = _encoder(spec2, args) if spec2 is not None else None
+    # two texts encode in a moment: no progress bar, so an error stays the only stderr line
+    job = align_texts(
+        args.source,
+        args.target,
+        enc,
+        enc2,
+        layer=args.layer,
+        words=args.words,
+        source_role=args.source_role,
+        target_role=args.target_role,
+        weights=args.weights,
+        **opts,
+    )
+    alignment = run(job)
+    if args.json:
+        print(json.dumps(alignment.to_json(), ensure_ascii=False))
+    else:
+        print(format_alignment(alignment, args.top))
+    return 0
+
+
+def format_alignment(al, top: int) -> str:
+    """A header and the ``top`` strongest plan entries (mass and share of the source
+    token's mass)."""
+    n, m = al.shape
+    models = (
+        al.source_model
+        if al.source_model == al.target_model
+        else f"{al.source_model} -> {al.target_model}"
+    )
+    params = "" if al.solver == "emd" else f", ε={al.epsilon:g}"
+    if al.tau is not None:
+        params += f", τ={al.tau:g}"
+    its = "" if al.iterations is None else f", {al.iterations} iterations"
+    state = "converged" if al.converged else "NOT converged"
+    unit = "words" if al.words else "tokens"
+    lines = [
+        f"model {models}, layer {al.layer}; {n} x {m} {unit}",
+        f"solver {al.solver}{params}{its}, {state}",
+        f"total cost <P,C> = {al.total_cost:.4f}, transported mass {al.transported_mass:.4f}",
+        "",
+        f"{'mass':>7} {'share':>6} {'cost':>6}  source -> target",
+    ]
+    for i, j, mass in al.top_pairs(top):
+        share = mass / al.source_marginal[i] if al.source_marginal[i] > 0 else 0.0
+        lines.append(
+            f"{mass:7.4f} {share:6.1%} {al.cost[i, j]:6.3f}  "
+            f"{al.source_tokens[i]} -> {al.target_tokens[j]}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_align_score(args: argparse.Namespace) -> int:
+    from clirlens.core.cache import Cache
+    from clirlens.core.models.spec import parse_model_arg
+    from clirlens.core.ot.scoring import TokenStateCache, score_languages
+    from clirlens.core.ot.solvers import resolve_solver
+    from clirlens.core.progress import run_with_bar
+    from clirlens.core.xquad import load_xquad
+
+    langs = split_langs(args.langs, "--langs")
+    opts = solver_options(args)
+    resolve_solver(opts["solver"], opts["eps"], opts["tau"])
+    specs = [parse_model_arg(m) for m in args.models]  # all checked before any loading
+    for spec in specs:
+        if spec.kind != "dense":
+            raise UserError(
+                f"model {spec.name!r} has no token states to align (not a dense encoder)"
+            )
+    data = load_xquad(args.xquad, dict.fromkeys([*langs, args.pivot]))
+    for lang in [*langs, args.pivot]:
+        data.queries(lang)  # parse and check parallelism before any model runs
+    cache = TokenStateCache(Cache(args.cache_dir) if args.cache_dir else None)
+    scores = run_with_bar(
+        score_languages(
+            [_encoder(s, args) for s in specs],
+            data,
+            langs,
+            cache=cache,
+            pivot=args.pivot,
+            n=args.n,
+            cost_pairs=args.pairs,
+            pick=args.pick,
+            layer=args.layer,
+            weights=args.weights,
+            **opts,
+        ),
+        quiet=args.quiet,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                [s.to_json(details=args.details) for s in scores], ensure_ascii=False, indent=1
+            )
+        )
+    else:
+        print(format_scores(scores))
+    return 0
+
+
+def format_scores(scores) -> str:
+    """One row per (language, model): pairs, mean ± sd OT cost, retrieval P@1 and MRR."""
+    if not scores:
+        return "no scores"
+    s0 = scores[0]
+    params = "" if s0.solver == "emd" else f" ε={s0.epsilon:g}"
+    if s0.tau is not None:
+        params += f" τ={s0.tau:g}"
+    width = max(8, *(len(s.model) for s in scores)) + 2
+    lines = [
+        f"OT alignment with {s0.pivot} (solver {s0.solver}{params}, layer {s0.layer}); "
+        f"retrieval among {s0.candidates} candidates ({s0.pick})",
+        f"{'lang':<6}{'model':<{width}}{'pairs':>6}{'mean cost':>11}{'sd':>8}{'P@1':>8}{'MRR':>8}",
+    ]
+    for s in sorted(scores, key=lambda s: s.lang):
+        flag = f"  ({s.unconverged} of {s.problems} not converged)" if s.unconverged else ""
+        lines.append(
+            f"{s.lang:<6}{s.model:<{width}}{s.pairs:>6}{s.mean_cost:>11.4f}"
+            f"{s.std_cost:>8.4f}{s.accuracy:>8.3f}{s.mrr:>8.3f}{flag}"
+        )
+    return "\n".join(lines)
