@@ -7,8 +7,12 @@ listed by hand.
 
 from setuptools import find_packages, setup
 
-LAYERS = {"core": "clirlens.core", "storage": "clirlens.storage", "gui": "clirlens.gui",
-          "assets": "clirlens.assets"}
+LAYERS = {
+    "core": "clirlens.core",
+    "storage": "clirlens.storage",
+    "gui": "clirlens.gui",
+    "assets": "clirlens.assets",
+}
 
 packages, package_dir = [], {}
 for folder, name in LAYERS.items():

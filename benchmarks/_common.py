@@ -10,8 +10,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def test_model(name: str) -> Path:
-    root = Path(os.environ.get("CLIRLENS_TEST_MODELS",
-                               Path.home() / ".cache" / "clirlens-test-models"))
+    root = Path(
+        os.environ.get("CLIRLENS_TEST_MODELS", Path.home() / ".cache" / "clirlens-test-models")
+    )
     path = root / name
     if not (path / "config.json").is_file():
         sys.exit(f"benchmark needs the test model {path} (run ../shared/tools/test-models)")

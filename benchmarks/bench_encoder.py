@@ -40,8 +40,9 @@ def sentence_transformer(path, dtype):
     )
 
     t = Transformer(str(path), max_seq_length=512, model_kwargs={"dtype": dtype})
-    return SentenceTransformer(modules=[t, Pooling(t.get_embedding_dimension(), "mean"),
-                                        Normalize()], device="cpu")
+    return SentenceTransformer(
+        modules=[t, Pooling(t.get_embedding_dimension(), "mean"), Normalize()], device="cpu"
+    )
 
 
 def matmul_speedup() -> float:
@@ -67,28 +68,37 @@ def main() -> None:
     texts = [p.text for p in data.passages("th")[: args.n // 2]]
     texts += [p.text for p in data.passages("en")[: args.n - len(texts)]]
     prefixed = ["passage: " + t for t in texts]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"{len(texts)} paragraphs, batch size {args.batch_size}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"{len(texts)} paragraphs, batch size {args.batch_size}"
+    )
     print(f"raw bf16/fp32 matrix-product speed-up on this CPU: {matmul_speedup():.1f}x")
     rates = {}
     for label, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        ours = Encoder(parse_model_arg(f"me5-small={model_dir}"), device="cpu", dtype=label,
-                       batch_size=args.batch_size)
+        ours = Encoder(
+            parse_model_arg(f"me5-small={model_dir}"),
+            device="cpu",
+            dtype=label,
+            batch_size=args.batch_size,
+        )
         run(ours.encode(texts[:4], "passage"))  # load + warm up
         st = sentence_transformer(model_dir, dt)
         st.encode(prefixed[:4], batch_size=args.batch_size)
         t_ours = best_of(lambda ours=ours: run(ours.encode(texts, "passage")), args.repeats)
-        t_st = best_of(lambda st=st: st.encode(prefixed, batch_size=args.batch_size),
-                       args.repeats)
+        t_st = best_of(lambda st=st: st.encode(prefixed, batch_size=args.batch_size), args.repeats)
         rates[label] = (len(texts) / t_ours, len(texts) / t_st)
         a = run(ours.encode(texts[:8], "passage"))
         b = st.encode(prefixed[:8], batch_size=args.batch_size)
         cos = float(np.min(np.sum(a * b, axis=1)))
-        print(f"{label}: clirlens {rates[label][0]:6.1f} passages/s, sentence-transformers "
-              f"{rates[label][1]:6.1f} passages/s, ratio {rates[label][0] / rates[label][1]:.2f}"
-              f"  (min cosine between the two: {cos:.5f})")
-    print(f"bf16 clirlens / sentence-transformers bf16: {rates['bf16'][0] / rates['bf16'][1]:.2f}x"
-          f"; clirlens bf16 / clirlens fp32: {rates['bf16'][0] / rates['fp32'][0]:.2f}x")
+        print(
+            f"{label}: clirlens {rates[label][0]:6.1f} passages/s, sentence-transformers "
+            f"{rates[label][1]:6.1f} passages/s, ratio {rates[label][0] / rates[label][1]:.2f}"
+            f"  (min cosine between the two: {cos:.5f})"
+        )
+    print(
+        f"bf16 clirlens / sentence-transformers bf16: {rates['bf16'][0] / rates['bf16'][1]:.2f}x"
+        f"; clirlens bf16 / clirlens fp32: {rates['bf16'][0] / rates['fp32'][0]:.2f}x"
+    )
     if args.skip_r1:
         return
     from clirlens.core.evaluation import evaluate
@@ -97,16 +107,25 @@ def main() -> None:
     task = data.task("th", "en")
     r1 = {}
     for label in ("fp32", "bf16"):
-        from clirlens.core.cache import Cache
         import tempfile
 
-        r = DenseRetriever(Encoder(parse_model_arg(f"me5-small={model_dir}"), device="cpu",
-                                   dtype=label, batch_size=args.batch_size),
-                           cache=Cache(tempfile.mkdtemp()))
+        from clirlens.core.cache import Cache
+
+        r = DenseRetriever(
+            Encoder(
+                parse_model_arg(f"me5-small={model_dir}"),
+                device="cpu",
+                dtype=label,
+                batch_size=args.batch_size,
+            ),
+            cache=Cache(tempfile.mkdtemp()),
+        )
         run(r.prepare(task.corpus))
         r1[label] = evaluate(run(r.search(task.queries, 10)), task.qrels, ["R@1"]).aggregate["R@1"]
-    print(f"R@1 th->en (1190 questions, 240 paragraphs): fp32 {100 * r1['fp32']:.2f}, "
-          f"bf16 {100 * r1['bf16']:.2f}, difference {100 * (r1['bf16'] - r1['fp32']):+.2f} points")
+    print(
+        f"R@1 th->en (1190 questions, 240 paragraphs): fp32 {100 * r1['fp32']:.2f}, "
+        f"bf16 {100 * r1['bf16']:.2f}, difference {100 * (r1['bf16'] - r1['fp32']):+.2f} points"
+    )
 
 
 if __name__ == "__main__":

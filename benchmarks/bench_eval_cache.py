@@ -24,11 +24,29 @@ def main() -> None:
     ap.add_argument("--langs", default="th")
     args = ap.parse_args()
     cache = tempfile.mkdtemp(prefix="clirlens-bench-cache-")
-    cmd = [sys.executable, "-m", "clirlens.core.cli.main", "eval", "-q",
-           "--model", f"me5-small={test_model('multilingual-e5-small')}",
-           "--model", str(test_model("all-MiniLM-L6-v2")),
-           "--xquad", str(xquad_dir()), "--query-langs", args.langs, "--doc-langs", "en",
-           "--dtype", args.dtype, "--cache-dir", cache, "--resamples", "2000"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "clirlens.core.cli.main",
+        "eval",
+        "-q",
+        "--model",
+        f"me5-small={test_model('multilingual-e5-small')}",
+        "--model",
+        str(test_model("all-MiniLM-L6-v2")),
+        "--xquad",
+        str(xquad_dir()),
+        "--query-langs",
+        args.langs,
+        "--doc-langs",
+        "en",
+        "--dtype",
+        args.dtype,
+        "--cache-dir",
+        cache,
+        "--resamples",
+        "2000",
+    ]
     env = {**os.environ, "CLIRLENS_CACHE_DIR": cache}
     outputs, times = [], []
     for label in ("cold", "warm"):
@@ -40,8 +58,10 @@ def main() -> None:
         outputs.append(done.stdout)
         print(f"{label}: {times[-1]:.1f} s")
     same = outputs[0] == outputs[1]
-    print(f"warm run {times[0] / times[1]:.1f}x faster than cold (goal >= 20x); "
-          f"identical output: {same}")
+    print(
+        f"warm run {times[0] / times[1]:.1f}x faster than cold (goal >= 20x); "
+        f"identical output: {same}"
+    )
 
 
 if __name__ == "__main__":

@@ -23,14 +23,27 @@ from clirlens.core.types import Passage, Progress, Query, Run, ScoredPassage
 # \w does not match combining marks (Thai vowel signs, Devanagari matras, Arabic harakat),
 # which would cut words apart: the blocks of those scripts count as word characters too,
 # less their punctuation (Devanagari danda, Thai/Arabic signs below).
-_WORD = re.compile(r"(?:[\w\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
-                   r"\u0900-\u0963\u0966-\u097f\u0e01-\u0e4e\u0e50-\u0e59\u0e81-\u0edf"
-                   r"\u1000-\u1049\u1780-\u17dd])+")
+_WORD = re.compile(
+    r"(?:[\w\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
+    r"\u0900-\u0963\u0966-\u097f\u0e01-\u0e4e\u0e50-\u0e59\u0e81-\u0edf"
+    r"\u1000-\u1049\u1780-\u17dd])+"
+)
 # scripts without word spaces: Thai, Lao, Myanmar, Khmer, CJK ideographs, kana, hangul
-_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
-                       r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SNOWBALL = {"ar": "arabic", "de": "german", "el": "greek", "en": "english", "es": "spanish",
-             "hi": "hindi", "ro": "romanian", "ru": "russian", "tr": "turkish"}
+_UNSPACED = re.compile(
+    r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+_SNOWBALL = {
+    "ar": "arabic",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "hi": "hindi",
+    "ro": "romanian",
+    "ru": "russian",
+    "tr": "turkish",
+}
 
 
 def _stemmer(lang: str):
@@ -75,8 +88,13 @@ class BM25Retriever:
         self._lang = "und"
 
     def describe(self) -> dict:
-        return {"name": self.name, "kind": "bm25", "k1": self.k1, "b": self.b,
-                "tokenizer": "words+snowball / char bigrams for unspaced scripts"}
+        return {
+            "name": self.name,
+            "kind": "bm25",
+            "k1": self.k1,
+            "b": self.b,
+            "tokenizer": "words+snowball / char bigrams for unspaced scripts",
+        }
 
     def prepare(self, corpus: Sequence[Passage]) -> Job[None]:
         import bm25s
@@ -108,11 +126,16 @@ class BM25Retriever:
                 stemmers[q.lang] = _stemmer(q.lang)
             toks.append(tokenize(q.text, q.lang, stemmers[q.lang]) or ["\u2400"])
         docs, scores = self._index.retrieve(toks, k=k, show_progress=False)
-        for q, row_docs, row_scores in zip(queries, np.asarray(docs), np.asarray(scores),
-                                           strict=True):
-            ranked = [(self._ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores,
-                                                                    strict=True) if s > 0]
-            rankings[q.id] = tuple(ScoredPassage(pid, s, r + 1)
-                                   for r, (pid, s) in enumerate(ranked))
+        for q, row_docs, row_scores in zip(
+            queries, np.asarray(docs), np.asarray(scores), strict=True
+        ):
+            ranked = [
+                (self._ids[int(d)], float(s))
+                for d, s in zip(row_docs, row_scores, strict=True)
+                if s > 0
+            ]
+            rankings[q.id] = tuple(
+                ScoredPassage(pid, s, r + 1) for r, (pid, s) in enumerate(ranked)
+            )
         yield Progress(len(queries), len(queries), "BM25 searched")
         return Run(self.name, rankings)

@@ -85,16 +85,18 @@ class Cache:
             return "no payload recorded"
         return None
 
-    def store(self, kind: str, key: str, meta: dict,
-              write: Callable[[Path], None]) -> Path:
+    def store(self, kind: str, key: str, meta: dict, write: Callable[[Path], None]) -> Path:
         """Create an entry atomically: ``write(tmpdir)`` writes the payload files."""
         final = self._entry(kind, key)
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         try:
             write(tmp)
-            files = {p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)}
-                     for p in sorted(tmp.iterdir()) if p.is_file()}
+            files = {
+                p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)}
+                for p in sorted(tmp.iterdir())
+                if p.is_file()
+            }
             full = {**meta, "files": files, "created": time.time()}
             (tmp / "meta.json").write_text(json.dumps(full, indent=1, sort_keys=True))
             if final.exists():  # a concurrent writer or a damaged entry: replace it
@@ -113,6 +115,9 @@ class Cache:
         return np.load(entry / "array.npy", allow_pickle=False)
 
     def store_array(self, kind: str, key: str, meta: dict, array: np.ndarray) -> None:
-        self.store(kind, key, meta,
-                   lambda d: np.save(d / "array.npy", np.ascontiguousarray(array),
-                                     allow_pickle=False))
+        self.store(
+            kind,
+            key,
+            meta,
+            lambda d: np.save(d / "array.npy", np.ascontiguousarray(array), allow_pickle=False),
+        )

@@ -35,8 +35,9 @@ from clirlens.core.types import Passage, Progress, TokenStates
 class Encoder:
     """One dense retriever, loaded on first use (heavy imports are lazy)."""
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", dtype: str = "fp32",
-                 batch_size: int = 32) -> None:
+    def __init__(
+        self, spec: ModelSpec, device: str = "auto", dtype: str = "fp32", batch_size: int = 32
+    ) -> None:
         if spec.kind != "dense":
             raise ModelError(f"model {spec.name!r} is not a dense encoder")
         self.requested = spec
@@ -83,17 +84,29 @@ class Encoder:
         """Identity of the embeddings this encoder produces: weights (hub revision or
         weight-file hash), conventions and dtype. Keys the embedding cache."""
         r = self.resolved
-        payload = {"source": r.spec.source, "revision": r.revision,
-                   "conventions": r.spec.conventions(), "dtype": self.dtype, "v": 1}
+        payload = {
+            "source": r.spec.source,
+            "revision": r.revision,
+            "conventions": r.spec.conventions(),
+            "dtype": self.dtype,
+            "v": 1,
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
     def describe(self) -> dict[str, Any]:
         r = self.resolved
         conventions = r.spec.conventions()
         conventions.pop("revision")  # the requested one; the resolved one is recorded below
-        return {"name": self.name, "source": r.spec.source, "path": str(r.path),
-                "revision": r.revision, "requested_revision": r.spec.revision,
-                "dtype": self.dtype, "device": pick_device(self.device_request), **conventions}
+        return {
+            "name": self.name,
+            "source": r.spec.source,
+            "path": str(r.path),
+            "revision": r.revision,
+            "requested_revision": r.spec.revision,
+            "dtype": self.dtype,
+            "device": pick_device(self.device_request),
+            **conventions,
+        }
 
     # -- text formatting --------------------------------------------------------------------
     def passage_text(self, passage: Passage) -> str:
@@ -119,17 +132,24 @@ class Encoder:
         ids = self._tokenize([spec.prefix(role) + t for t in texts])
         order = np.argsort([-len(x) for x in ids], kind="stable")
         throttle = Throttle(0.25)
-        yield Progress(0, n, f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}")
+        yield Progress(
+            0, n, f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}"
+        )
         with torch.inference_mode(), self._autocast():
             for start in range(0, n, self.batch_size):
-                batch = order[start:start + self.batch_size]
+                batch = order[start : start + self.batch_size]
                 input_ids, mask = self._pad([ids[i] for i in batch])
-                hidden = lm.model(input_ids=input_ids.to(lm.device),
-                                  attention_mask=mask.to(lm.device)).last_hidden_state
+                hidden = lm.model(
+                    input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device)
+                ).last_hidden_state
                 out[batch] = self._pool(hidden, mask.to(lm.device)).cpu().numpy()
                 done = min(start + self.batch_size, n)
                 if throttle() or done == n:
-                    yield Progress(done, n, f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}")
+                    yield Progress(
+                        done,
+                        n,
+                        f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}",
+                    )
         return out
 
     def encode_passages(self, passages: Sequence[Passage]) -> Job[np.ndarray]:
@@ -139,12 +159,18 @@ class Encoder:
         import torch
 
         device = self.loaded.device.split(":")[0]
-        return torch.autocast(device_type=device, dtype=torch.bfloat16,
-                              enabled=self.dtype == "bf16")
+        return torch.autocast(
+            device_type=device, dtype=torch.bfloat16, enabled=self.dtype == "bf16"
+        )
 
     def _tokenize(self, texts: list[str]) -> list[list[int]]:
-        enc = self.loaded.tokenizer(texts, truncation=True, max_length=self.spec.max_length,
-                                    padding=False, return_attention_mask=False)
+        enc = self.loaded.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.spec.max_length,
+            padding=False,
+            return_attention_mask=False,
+        )
         return enc["input_ids"]
 
     def _pad(self, seqs: list[list[int]]):
@@ -155,8 +181,8 @@ class Encoder:
         ids = np.full((len(seqs), width), pad_id, dtype=np.int64)
         mask = np.zeros((len(seqs), width), dtype=np.int64)
         for row, s in enumerate(seqs):
-            ids[row, :len(s)] = s
-            mask[row, :len(s)] = 1
+            ids[row, : len(s)] = s
+            mask[row, : len(s)] = 1
         return torch.from_numpy(ids), torch.from_numpy(mask)
 
     def _pool(self, hidden, mask):
@@ -173,8 +199,9 @@ class Encoder:
         return pooled
 
     # -- token states (for OT) ---------------------------------------------------------------
-    def token_states(self, texts: Sequence[str], role: Role = "query",
-                     layer: int = -1) -> Job[list[TokenStates]]:
+    def token_states(
+        self, texts: Sequence[str], role: Role = "query", layer: int = -1
+    ) -> Job[list[TokenStates]]:
         """Per-token hidden states of ``layer`` (``-1``: last; ``0``: embeddings) for each
         text, with character offsets into the original text. The model's prefix is encoded
         (the model was trained with it) but its tokens are marked ``special``."""
@@ -186,8 +213,10 @@ class Encoder:
             raise ModelError(f"model {self.name!r}: token offsets need a fast tokenizer")
         n_layers = int(lm.model.config.num_hidden_layers)
         if not -(n_layers + 1) <= layer <= n_layers:
-            raise ModelError(f"layer {layer} is out of range for {self.name!r} "
-                             f"({n_layers} layers: use -{n_layers + 1}..{n_layers})")
+            raise ModelError(
+                f"layer {layer} is out of range for {self.name!r} "
+                f"({n_layers} layers: use -{n_layers + 1}..{n_layers})"
+            )
         prefix = self.spec.prefix(role)
         results: list[TokenStates | None] = [None] * len(texts)
         order = np.argsort([-len(t) for t in texts], kind="stable")
@@ -195,33 +224,43 @@ class Encoder:
         yield Progress(0, len(texts), f"token states with {self.name}")
         with torch.inference_mode(), self._autocast():
             for start in range(0, len(texts), self.batch_size):
-                batch = [int(i) for i in order[start:start + self.batch_size]]
-                enc = tok([prefix + texts[i] for i in batch], truncation=True,
-                          max_length=self.spec.max_length, padding=True,
-                          return_offsets_mapping=True, return_special_tokens_mask=True,
-                          return_tensors="pt")
-                outputs = lm.model(input_ids=enc["input_ids"].to(lm.device),
-                                   attention_mask=enc["attention_mask"].to(lm.device),
-                                   output_hidden_states=True)
+                batch = [int(i) for i in order[start : start + self.batch_size]]
+                enc = tok(
+                    [prefix + texts[i] for i in batch],
+                    truncation=True,
+                    max_length=self.spec.max_length,
+                    padding=True,
+                    return_offsets_mapping=True,
+                    return_special_tokens_mask=True,
+                    return_tensors="pt",
+                )
+                outputs = lm.model(
+                    input_ids=enc["input_ids"].to(lm.device),
+                    attention_mask=enc["attention_mask"].to(lm.device),
+                    output_hidden_states=True,
+                )
                 states = outputs.hidden_states[layer].float().cpu().numpy()
                 for row, i in enumerate(batch):
-                    results[i] = self._token_record(texts[i], prefix, enc, row, states[row],
-                                                    layer)
+                    results[i] = self._token_record(texts[i], prefix, enc, row, states[row], layer)
                 done = min(start + self.batch_size, len(texts))
                 if throttle() or done == len(texts):
                     yield Progress(done, len(texts), f"token states with {self.name}")
         return [r for r in results if r is not None]
 
-    def _token_record(self, text: str, prefix: str, enc: Any, row: int, states: np.ndarray,
-                      layer: int) -> TokenStates:
+    def _token_record(
+        self, text: str, prefix: str, enc: Any, row: int, states: np.ndarray, layer: int
+    ) -> TokenStates:
         length = int(enc["attention_mask"][row].sum())
         ids = enc["input_ids"][row][:length].tolist()
         tokens = tuple(self.loaded.tokenizer.convert_ids_to_tokens(ids))
         offsets, special = [], []
         plen = len(prefix)
-        for tok, (s, e), sp in zip(tokens, enc["offset_mapping"][row][:length].tolist(),
-                                   enc["special_tokens_mask"][row][:length].tolist(),
-                                   strict=True):
+        for tok, (s, e), sp in zip(
+            tokens,
+            enc["offset_mapping"][row][:length].tolist(),
+            enc["special_tokens_mask"][row][:length].tolist(),
+            strict=True,
+        ):
             # a bare SentencePiece word marker ("▁") has no characters of its own (its
             # offsets overlap the next token's), so it is not content either
             if sp or e <= plen or e == s or tok == "\u2581":
@@ -230,6 +269,12 @@ class Encoder:
             else:
                 offsets.append((max(s - plen, 0), e - plen))
                 special.append(False)
-        return TokenStates(text=text, tokens=tokens, offsets=tuple(offsets),
-                           special=tuple(special), vectors=states[:length].copy(),
-                           model=self.name, layer=layer)
+        return TokenStates(
+            text=text,
+            tokens=tokens,
+            offsets=tuple(offsets),
+            special=tuple(special),
+            vectors=states[:length].copy(),
+            model=self.name,
+            layer=layer,
+        )

@@ -59,16 +59,31 @@ class ExperimentResult:
 
     def metric_records(self) -> list[dict[str, Any]]:
         """``metrics.json`` records: model, query_lang, doc_lang, measure, value (0-1)."""
-        return [{"model": model, "query_lang": d.query_lang, "doc_lang": d.doc_lang,
-                 "measure": m, "value": ev.aggregate[m]}
-                for d in self.directions for model, ev in d.evaluations.items()
-                for m in self.measures]
+        return [
+            {
+                "model": model,
+                "query_lang": d.query_lang,
+                "doc_lang": d.doc_lang,
+                "measure": m,
+                "value": ev.aggregate[m],
+            }
+            for d in self.directions
+            for model, ev in d.evaluations.items()
+            for m in self.measures
+        ]
 
 
-def run_experiment(dataset: XQuAD, retrievers: Sequence[Retriever], query_langs: Sequence[str],
-                   doc_langs: Sequence[str], *, measures: Sequence[str] = DEFAULT_MEASURES,
-                   k: int = 100, n_resamples: int = 10_000,
-                   seed: int = 0) -> Job[ExperimentResult]:
+def run_experiment(
+    dataset: XQuAD,
+    retrievers: Sequence[Retriever],
+    query_langs: Sequence[str],
+    doc_langs: Sequence[str],
+    *,
+    measures: Sequence[str] = DEFAULT_MEASURES,
+    k: int = 100,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> Job[ExperimentResult]:
     """Evaluate every retriever on every direction ``q -> d``; a generator (Progress)."""
     names = [r.name for r in retrievers]
     if len(set(names)) != len(names):
@@ -76,9 +91,11 @@ def run_experiment(dataset: XQuAD, retrievers: Sequence[Retriever], query_langs:
     lexical = [r.name for r in retrievers if r.kind == "bm25"]
     crossing = [f"{q}->{d}" for q in query_langs for d in doc_langs if q != d]
     if lexical and crossing:
-        raise UserError(f"{lexical[0]} is a same-language baseline but the directions "
-                        f"{', '.join(crossing)} cross languages: evaluate it with "
-                        "--query-langs equal to --doc-langs")
+        raise UserError(
+            f"{lexical[0]} is a same-language baseline but the directions "
+            f"{', '.join(crossing)} cross languages: evaluate it with "
+            "--query-langs equal to --doc-langs"
+        )
     measure_names = tuple(str(m) for m in parse_measures(measures))
     for lang in dict.fromkeys([*query_langs, *doc_langs]):
         dataset.queries(lang)  # parse and check parallelism before any model work
@@ -105,13 +122,16 @@ def run_experiment(dataset: XQuAD, retrievers: Sequence[Retriever], query_langs:
         a, b = names[0], names[1]
         pairs = {d.label: (d.evaluations[a], d.evaluations[b]) for d in directions}
         t0 = time.perf_counter()
-        comparisons = yield from compare_directions_job(pairs, measure_names,
-                                                        n_resamples=n_resamples, seed=seed)
+        comparisons = yield from compare_directions_job(
+            pairs, measure_names, n_resamples=n_resamples, seed=seed
+        )
         timings["significance"] = time.perf_counter() - t0
-    manifest = _manifest(dataset, retrievers, query_langs, doc_langs, measure_names, k,
-                         n_resamples, seed)
-    return ExperimentResult(tuple(names), measure_names, tuple(directions), tuple(comparisons),
-                            timings, manifest)
+    manifest = _manifest(
+        dataset, retrievers, query_langs, doc_langs, measure_names, k, n_resamples, seed
+    )
+    return ExperimentResult(
+        tuple(names), measure_names, tuple(directions), tuple(comparisons), timings, manifest
+    )
 
 
 def _labelled(job: Job, label: str) -> Job:
@@ -124,30 +144,55 @@ def _labelled(job: Job, label: str) -> Job:
         yield Progress(p.done, p.total, f"{label}: {p.message}" if p.message else label)
 
 
-def _manifest(dataset: XQuAD, retrievers: Sequence[Retriever], query_langs: Sequence[str],
-              doc_langs: Sequence[str], measures: Sequence[str], k: int, n_resamples: int,
-              seed: int) -> dict[str, Any]:
+def _manifest(
+    dataset: XQuAD,
+    retrievers: Sequence[Retriever],
+    query_langs: Sequence[str],
+    doc_langs: Sequence[str],
+    measures: Sequence[str],
+    k: int,
+    n_resamples: int,
+    seed: int,
+) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     packages = {}
-    for pkg in ("clirlens", "torch", "transformers", "faiss-cpu", "ir-measures", "bm25s",
-                "numpy", "scipy"):
+    for pkg in (
+        "clirlens",
+        "torch",
+        "transformers",
+        "faiss-cpu",
+        "ir-measures",
+        "bm25s",
+        "numpy",
+        "scipy",
+    ):
         try:
             packages[pkg] = version(pkg)
         except PackageNotFoundError:
             packages[pkg] = None
     langs = sorted(set(query_langs) | set(doc_langs))
     return {
-        "dataset": {"kind": "xquad", "folder": str(dataset.folder),
-                    "sha256": {lang: dataset.fingerprint(lang) for lang in langs}},
+        "dataset": {
+            "kind": "xquad",
+            "folder": str(dataset.folder),
+            "sha256": {lang: dataset.fingerprint(lang) for lang in langs},
+        },
         "models": [r.describe() for r in retrievers],
-        "query_langs": list(query_langs), "doc_langs": list(doc_langs),
-        "measures": list(measures), "k": k,
-        "significance": {"tests": ["paired t-test", "paired permutation"],
-                         "correction": "Holm across directions", "n_resamples": n_resamples,
-                         "seed": seed},
-        "packages": packages, "python": sys.version.split()[0],
-        "platform": platform.platform(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "query_langs": list(query_langs),
+        "doc_langs": list(doc_langs),
+        "measures": list(measures),
+        "k": k,
+        "significance": {
+            "tests": ["paired t-test", "paired permutation"],
+            "correction": "Holm across directions",
+            "n_resamples": n_resamples,
+            "seed": seed,
+        },
+        "packages": packages,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
 
@@ -169,12 +214,26 @@ def save(result: ExperimentResult, out: Path, config: dict[str, Any] | None = No
                     w.writerow([model, d.query_lang, d.doc_lang, qid, measure, f"{value:.6f}"])
     tmp.replace(out / "per_query.csv")
     _write_json(out / "metrics.json", result.metric_records())
-    _write_json(out / "comparisons.json", [
-        {"direction": c.label, "measure": c.measure, "model_a": result.models[0],
-         "model_b": result.models[1], "n": c.n, "mean_a": c.mean_a, "mean_b": c.mean_b,
-         "t": c.t_statistic, "p_ttest": c.p_ttest, "p_permutation": c.p_permutation,
-         "p_ttest_holm": c.p_ttest_holm, "p_permutation_holm": c.p_permutation_holm}
-        for c in result.comparisons])
+    _write_json(
+        out / "comparisons.json",
+        [
+            {
+                "direction": c.label,
+                "measure": c.measure,
+                "model_a": result.models[0],
+                "model_b": result.models[1],
+                "n": c.n,
+                "mean_a": c.mean_a,
+                "mean_b": c.mean_b,
+                "t": c.t_statistic,
+                "p_ttest": c.p_ttest,
+                "p_permutation": c.p_permutation,
+                "p_ttest_holm": c.p_ttest_holm,
+                "p_permutation_holm": c.p_permutation_holm,
+            }
+            for c in result.comparisons
+        ],
+    )
     _write_json(out / "manifest.json", {**result.manifest, "timings_s": result.timings})
     if config is not None:
         import tomli_w
@@ -184,8 +243,9 @@ def save(result: ExperimentResult, out: Path, config: dict[str, Any] | None = No
 
 def _write_json(path: Path, obj: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False, default=_json_default),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps(obj, indent=1, ensure_ascii=False, default=_json_default), encoding="utf-8"
+    )
     tmp.replace(path)
 
 

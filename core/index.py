@@ -32,8 +32,9 @@ class IndexConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in INDEX_KINDS:
-            raise UserError(f"index kind {self.kind!r} is unknown; use one of "
-                            + ", ".join(INDEX_KINDS))
+            raise UserError(
+                f"index kind {self.kind!r} is unknown; use one of " + ", ".join(INDEX_KINDS)
+            )
 
     @property
     def needs_cache(self) -> bool:
@@ -55,8 +56,10 @@ def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
     else:
         nlist = config.ivf_nlist or max(1, int(4 * np.sqrt(n)))
         if n < 39 * nlist:
-            raise UserError(f"ivfpq needs at least {39 * nlist} passages to train {nlist} "
-                            f"lists; this corpus has {n}: use --index flat or hnsw")
+            raise UserError(
+                f"ivfpq needs at least {39 * nlist} passages to train {nlist} "
+                f"lists; this corpus has {n}: use --index flat or hnsw"
+            )
         m = config.pq_m or _pq_m(dim)
         if dim % m:
             raise UserError(f"pq_m={m} must divide the embedding size {dim}")

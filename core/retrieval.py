@@ -45,8 +45,12 @@ def queries_fingerprint(queries: Sequence[Query]) -> str:
 class DenseRetriever:
     kind = "dense"
 
-    def __init__(self, encoder: Encoder, cache: Cache | None = None,
-                 index_config: faiss_index.IndexConfig | None = None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        cache: Cache | None = None,
+        index_config: faiss_index.IndexConfig | None = None,
+    ) -> None:
         self.encoder = encoder
         self.cache = cache or Cache()
         self.index_config = index_config or faiss_index.IndexConfig()
@@ -94,8 +98,12 @@ class DenseRetriever:
 
     # -- queries -----------------------------------------------------------------------------
     def embed_queries(self, queries: Sequence[Query]) -> Job[np.ndarray]:
-        meta = {"model": self.encoder.fingerprint(), "queries": queries_fingerprint(queries),
-                "role": "query", "n": len(queries)}
+        meta = {
+            "model": self.encoder.fingerprint(),
+            "queries": queries_fingerprint(queries),
+            "role": "query",
+            "n": len(queries),
+        }
         key = fingerprint(meta)
         vectors = self.cache.load_array("embeddings", key, meta)
         if vectors is None or vectors.shape[0] != len(queries):
@@ -111,17 +119,28 @@ class DenseRetriever:
         scores, rows = faiss_index.search(self._index, qvecs, k)
         rankings = {}
         for q, srow, rrow in zip(queries, scores, rows, strict=True):
-            rankings[q.id] = tuple(ScoredPassage(self._ids[int(r)], float(s), i + 1)
-                                   for i, (s, r) in enumerate(zip(srow, rrow, strict=True))
-                                   if r >= 0)
+            rankings[q.id] = tuple(
+                ScoredPassage(self._ids[int(r)], float(s), i + 1)
+                for i, (s, r) in enumerate(zip(srow, rrow, strict=True))
+                if r >= 0
+            )
         yield Progress(len(queries), len(queries), f"{self.name}: searched")
         return Run(self.name, rankings)
 
 
-def make_retriever(spec: ModelSpec, *, device: str = "auto", dtype: str = "fp32",
-                   batch_size: int = 32, cache: Cache | None = None,
-                   index_config: faiss_index.IndexConfig | None = None) -> Retriever:
+def make_retriever(
+    spec: ModelSpec,
+    *,
+    device: str = "auto",
+    dtype: str = "fp32",
+    batch_size: int = 32,
+    cache: Cache | None = None,
+    index_config: faiss_index.IndexConfig | None = None,
+) -> Retriever:
     if spec.kind == "bm25":
         return BM25Retriever(spec.name)
-    return DenseRetriever(Encoder(spec, device=device, dtype=dtype, batch_size=batch_size),
-                          cache=cache, index_config=index_config)
+    return DenseRetriever(
+        Encoder(spec, device=device, dtype=dtype, batch_size=batch_size),
+        cache=cache,
+        index_config=index_config,
+    )

@@ -49,8 +49,12 @@ class Passage:
 
 
 def _freeze_qrels(data: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
-    return MappingProxyType({str(q): MappingProxyType({str(d): int(g) for d, g in docs.items()})
-                             for q, docs in data.items()})
+    return MappingProxyType(
+        {
+            str(q): MappingProxyType({str(d): int(g) for d, g in docs.items()})
+            for q, docs in data.items()
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,9 @@ class Run:
     rankings: Mapping[str, tuple[ScoredPassage, ...]]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rankings", MappingProxyType(
-            {q: tuple(r) for q, r in self.rankings.items()}))
+        object.__setattr__(
+            self, "rankings", MappingProxyType({q: tuple(r) for q, r in self.rankings.items()})
+        )
 
     def top(self, query_id: str, k: int | None = None) -> tuple[ScoredPassage, ...]:
         ranking = self.rankings.get(query_id, ())
@@ -117,8 +122,9 @@ class Run:
         rankings = {}
         for q, docs in scores.items():
             ordered = sorted(docs.items(), key=lambda kv: (-kv[1], kv[0]))
-            rankings[q] = tuple(ScoredPassage(d, float(s), i + 1)
-                                for i, (d, s) in enumerate(ordered))
+            rankings[q] = tuple(
+                ScoredPassage(d, float(s), i + 1) for i, (d, s) in enumerate(ordered)
+            )
         return cls(name, rankings)
 
 
@@ -178,9 +184,15 @@ class TokenStates:
     def content(self) -> TokenStates:
         """The same record with special and prefix tokens removed."""
         keep = [i for i, s in enumerate(self.special) if not s]
-        return TokenStates(self.text, tuple(self.tokens[i] for i in keep),
-                           tuple(self.offsets[i] for i in keep), tuple(False for _ in keep),
-                           self.vectors[keep], self.model, self.layer)
+        return TokenStates(
+            self.text,
+            tuple(self.tokens[i] for i in keep),
+            tuple(self.offsets[i] for i in keep),
+            tuple(False for _ in keep),
+            self.vectors[keep],
+            self.model,
+            self.layer,
+        )
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -21,8 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def _lint(tree: Path) -> subprocess.CompletedProcess:
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    return subprocess.run([exe, "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    return subprocess.run(
+        [exe, "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def _tree(tmp_path: Path, copy: bool = False) -> Path:
@@ -30,8 +36,7 @@ def _tree(tmp_path: Path, copy: bool = False) -> Path:
     pkg.mkdir()
     for layer in ("core", "storage", "gui"):
         if copy:
-            shutil.copytree(ROOT / layer, pkg / layer,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(ROOT / layer, pkg / layer, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             (pkg / layer).symlink_to(ROOT / layer)
     return tmp_path
@@ -50,7 +55,8 @@ def test_a_qt_import_in_core_breaks_the_contract(tmp_path):
         pytest.skip("import-linter is not installed (dev extra)")
     tree = _tree(tmp_path, copy=True)
     (tree / "clirlens" / "core" / "_violation.py").write_text(
-        "def f():\n    from PySide6 import QtCore\n    return QtCore\n")
+        "def f():\n    from PySide6 import QtCore\n    return QtCore\n"
+    )
     result = _lint(tree)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout

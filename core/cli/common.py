@@ -8,18 +8,35 @@ from clirlens.core.errors import UserError
 
 
 def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
-    p.add_argument("--model", "-m", action="append", dest="models", required=required,
-                   metavar="M", help="preset (webfaq, tydi, me5-small, bm25), preset=DIR, "
-                   "a local model directory, or a hub id; repeat for several models")
-    p.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32",
-                   help="encoder precision (bf16 is much faster on CPUs with AMX)")
+    p.add_argument(
+        "--model",
+        "-m",
+        action="append",
+        dest="models",
+        required=required,
+        metavar="M",
+        help="preset (webfaq, tydi, me5-small, bm25), preset=DIR, "
+        "a local model directory, or a hub id; repeat for several models",
+    )
+    p.add_argument(
+        "--dtype",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="encoder precision (bf16 is much faster on CPUs with AMX)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--cache-dir", default=None,
-                   help="embedding/index cache (default: the user cache dir, or "
-                   "$CLIRLENS_CACHE_DIR)")
-    p.add_argument("--index", choices=("flat", "hnsw", "ivfpq"), default="flat",
-                   help="FAISS index type (flat = exact inner product)")
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="embedding/index cache (default: the user cache dir, or $CLIRLENS_CACHE_DIR)",
+    )
+    p.add_argument(
+        "--index",
+        choices=("flat", "hnsw", "ivfpq"),
+        default="flat",
+        help="FAISS index type (flat = exact inner product)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 

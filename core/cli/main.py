@@ -25,12 +25,15 @@ def core_registrars() -> list[Registrar]:
     return [importlib.import_module(f"clirlens.core.cli.{m}").add_parsers for m in CORE_COMMANDS]
 
 
-def build_parser(registrars: Sequence[Registrar] = (), prog: str = "clirlens",
-                 description: str | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    registrars: Sequence[Registrar] = (), prog: str = "clirlens", description: str | None = None
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
-        description=description or "Cross-lingual retrieval workbench: compare dense "
-        "retrievers on XQuAD and other corpora, inspect OT token alignments, judge relevance.")
+        description=description
+        or "Cross-lingual retrieval workbench: compare dense "
+        "retrievers on XQuAD and other corpora, inspect OT token alignments, judge relevance.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in [*core_registrars(), *registrars]:

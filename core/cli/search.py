@@ -10,15 +10,19 @@ from clirlens.core.cli.common import add_model_args, positive_int
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("search", help="search an XQuAD corpus with free text",
-                       description="Encode TEXT as a query with each model and print the top "
-                       "K passages of the DOC_LANG corpus.")
+    p = sub.add_parser(
+        "search",
+        help="search an XQuAD corpus with free text",
+        description="Encode TEXT as a query with each model and print the top "
+        "K passages of the DOC_LANG corpus.",
+    )
     p.add_argument("text", help="the query")
     add_model_args(p)
     p.add_argument("--xquad", type=Path, required=True, metavar="DIR")
     p.add_argument("--doc-lang", default="en")
-    p.add_argument("--query-lang", default="und",
-                   help="language of TEXT (BM25 uses it to pick a stemmer)")
+    p.add_argument(
+        "--query-lang", default="und", help="language of TEXT (BM25 uses it to pick a stemmer)"
+    )
     p.add_argument("-k", type=positive_int, default=10)
     p.add_argument("--json", action="store_true", help="one JSON object per model")
     p.set_defaults(func=cmd_search)
@@ -42,9 +46,24 @@ def cmd_search(args: argparse.Namespace) -> int:
         result = run_with_bar(r.search([query], args.k), quiet=True)
         hits = result.top(query.id)
         if args.json:
-            print(json.dumps({"model": r.name, "query": args.text, "hits": [
-                {"rank": h.rank, "score": h.score, "passage_id": h.passage_id,
-                 "text": by_id[h.passage_id].text} for h in hits]}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "model": r.name,
+                        "query": args.text,
+                        "hits": [
+                            {
+                                "rank": h.rank,
+                                "score": h.score,
+                                "passage_id": h.passage_id,
+                                "text": by_id[h.passage_id].text,
+                            }
+                            for h in hits
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
             continue
         print(f"== {r.name}")
         for h in hits:

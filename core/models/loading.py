@@ -47,8 +47,9 @@ def resolve(spec: ModelSpec) -> ResolvedModel:
     if local.is_dir():
         path = local.resolve()
         if not (path / "config.json").is_file():
-            raise ModelError(f"model directory {path} has no config.json: not a transformers "
-                             "model folder")
+            raise ModelError(
+                f"model directory {path} has no config.json: not a transformers model folder"
+            )
         revision = "sha256:" + weights_hash(path)
     else:
         path, revision = _snapshot(spec)
@@ -65,29 +66,38 @@ def _snapshot(spec: ModelSpec) -> tuple[Path, str]:
         RevisionNotFoundError,
     )
 
-    how = (f"download it where there is internet with `hf download {spec.source}` (then copy "
-           f"the HF cache), or pass a local directory: --model {spec.name}=/path/to/model")
+    how = (
+        f"download it where there is internet with `hf download {spec.source}` (then copy "
+        f"the HF cache), or pass a local directory: --model {spec.name}=/path/to/model"
+    )
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     kwargs: dict[str, Any] = {"repo_id": spec.source, "revision": spec.revision}
     try:
-        path = Path(snapshot_download(**kwargs, local_files_only=True,
-                                      allow_patterns=[*_NEEDED, "*.bin"]))
+        path = Path(
+            snapshot_download(**kwargs, local_files_only=True, allow_patterns=[*_NEEDED, "*.bin"])
+        )
         if not _has_weights(path):
             raise LocalEntryNotFoundError("no weights in cached snapshot")
     except (LocalEntryNotFoundError, FileNotFoundError, OSError):
         if offline:
-            raise ModelError(f"model {spec.source!r} is not in the local Hugging Face cache "
-                             f"and HF_HUB_OFFLINE is set: {how}") from None
+            raise ModelError(
+                f"model {spec.source!r} is not in the local Hugging Face cache "
+                f"and HF_HUB_OFFLINE is set: {how}"
+            ) from None
         try:
             path = Path(snapshot_download(**kwargs, allow_patterns=_NEEDED))
             if not _has_weights(path):  # no safetensors on the hub: take the .bin
                 path = Path(snapshot_download(**kwargs, allow_patterns=[*_NEEDED, "*.bin"]))
         except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
-            raise ModelError(f"model {spec.source!r} (revision {spec.revision or 'main'}) "
-                             f"is not available on the hub: {type(exc).__name__}") from None
+            raise ModelError(
+                f"model {spec.source!r} (revision {spec.revision or 'main'}) "
+                f"is not available on the hub: {type(exc).__name__}"
+            ) from None
         except Exception as exc:  # connection errors come in many types
-            raise ModelError(f"model {spec.source!r} is neither local nor reachable "
-                             f"({type(exc).__name__}): {how}") from None
+            raise ModelError(
+                f"model {spec.source!r} is neither local nor reachable "
+                f"({type(exc).__name__}): {how}"
+            ) from None
     if not _has_weights(path):
         raise ModelError(f"model {spec.source!r}: the snapshot at {path} has no weights")
     return path, path.name  # snapshot folders are named by commit hash
@@ -102,8 +112,7 @@ def weights_hash(path: Path) -> str:
     so a 500 MB file is hashed once, not at every start."""
     files = sorted(path.glob("*.safetensors")) or sorted(path.glob("pytorch_model*.bin"))
     if not files:
-        raise ModelError(f"model directory {path} has no model.safetensors or "
-                         "pytorch_model.bin")
+        raise ModelError(f"model directory {path} has no model.safetensors or pytorch_model.bin")
     memo_file = cache_dir() / "weight-hashes.json"
     try:
         memo = json.loads(memo_file.read_text())
@@ -183,16 +192,23 @@ def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedMo
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     except Exception as exc:
-        raise ModelError(f"model {resolved.spec.source!r}: cannot load its tokenizer from "
-                         f"{path} ({type(exc).__name__}: {exc})") from None
+        raise ModelError(
+            f"model {resolved.spec.source!r}: cannot load its tokenizer from "
+            f"{path} ({type(exc).__name__}: {exc})"
+        ) from None
     fix_letter_case(tokenizer, resolved.spec.lowercase)
     try:
         model = AutoModel.from_pretrained(
-            path, trust_remote_code=False, dtype=torch.float32,
-            use_safetensors=True if any(path.glob("*.safetensors")) else None)
+            path,
+            trust_remote_code=False,
+            dtype=torch.float32,
+            use_safetensors=True if any(path.glob("*.safetensors")) else None,
+        )
     except Exception as exc:
-        raise ModelError(f"model {resolved.spec.source!r}: cannot load its weights from "
-                         f"{path} ({type(exc).__name__}: {exc})") from None
+        raise ModelError(
+            f"model {resolved.spec.source!r}: cannot load its weights from "
+            f"{path} ({type(exc).__name__}: {exc})"
+        ) from None
     model.eval().to(device)
     return LoadedModel(resolved, tokenizer, model, device, dtype)
 
@@ -220,11 +236,14 @@ def fix_letter_case(tokenizer: Any, lowercase: bool | None) -> None:
 
     state = json.loads(backend.to_str()).get("normalizer") or {}
     if state.get("type") != "BertNormalizer":
-        raise ModelError(f"tokenizer {type(tokenizer).__name__}: cannot set letter case on a "
-                         f"{state.get('type')} normaliser")
+        raise ModelError(
+            f"tokenizer {type(tokenizer).__name__}: cannot set letter case on a "
+            f"{state.get('type')} normaliser"
+        )
     backend.normalizer = normalizers.BertNormalizer(
         clean_text=state.get("clean_text", True),
         handle_chinese_chars=state.get("handle_chinese_chars", True),
         strip_accents=state.get("strip_accents") if wanted else False,
-        lowercase=wanted)
+        lowercase=wanted,
+    )
     tokenizer.do_lower_case = wanted

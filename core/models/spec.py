@@ -77,19 +77,35 @@ PRESETS: dict[str, ModelSpec] = {
     # XLM-R base fine-tuned on MS MARCO then WebFAQ (PaDaS-Lab). Pooling comes from its own
     # sentence-transformers config (mean expected), hence not pinned.
     "webfaq": ModelSpec(
-        name="webfaq", source="PaDaS-Lab/xlm-roberta-base-msmarco-webfaq",
-        pooling="mean", similarity="cosine", max_length=512),
+        name="webfaq",
+        source="PaDaS-Lab/xlm-roberta-base-msmarco-webfaq",
+        pooling="mean",
+        similarity="cosine",
+        max_length=512,
+    ),
     # Tied mDPR (mBERT), MS MARCO then Mr.TyDi all languages (castorini). Pyserini encodes
     # with CLS pooling, raw inner product, passages as title + " " + text, max length 256.
     # Its DPR tokenizer class lower-cases under transformers 5 unless corrected: pinned cased.
     "tydi": ModelSpec(
-        name="tydi", source="castorini/mdpr-tied-pft-msmarco-ft-all",
-        pooling="cls", similarity="ip", max_length=256, title_join=" ", lowercase=False,
-        pinned=True),
+        name="tydi",
+        source="castorini/mdpr-tied-pft-msmarco-ft-all",
+        pooling="cls",
+        similarity="ip",
+        max_length=256,
+        title_join=" ",
+        lowercase=False,
+        pinned=True,
+    ),
     "me5-small": ModelSpec(
-        name="me5-small", source="intfloat/multilingual-e5-small",
-        pooling="mean", similarity="cosine", query_prefix="query: ", passage_prefix="passage: ",
-        max_length=512, pinned=True),
+        name="me5-small",
+        source="intfloat/multilingual-e5-small",
+        pooling="mean",
+        similarity="cosine",
+        query_prefix="query: ",
+        passage_prefix="passage: ",
+        max_length=512,
+        pinned=True,
+    ),
     "bm25": ModelSpec(name="bm25", source="bm25s", kind="bm25", similarity="ip", pinned=True),
 }
 
@@ -98,20 +114,23 @@ def parse_model_arg(arg: str) -> ModelSpec:
     """Turn a ``--model`` value into a spec (no file is read beyond existence checks)."""
     text = arg.strip()
     if not text:
-        raise ModelError("empty --model value: give a preset (" + ", ".join(PRESETS)
-                         + "), a hub id, or a local directory")
+        raise ModelError(
+            "empty --model value: give a preset ("
+            + ", ".join(PRESETS)
+            + "), a hub id, or a local directory"
+        )
     if "=" in text:
         preset, _, location = text.partition("=")
         preset = preset.strip()
         if preset not in PRESETS:
-            raise ModelError(f"unknown preset {preset!r} in --model {arg!r}; presets: "
-                             + ", ".join(PRESETS))
+            raise ModelError(
+                f"unknown preset {preset!r} in --model {arg!r}; presets: " + ", ".join(PRESETS)
+            )
         if PRESETS[preset].kind != "dense":
             raise ModelError(f"preset {preset!r} has no weights to load from {location!r}")
         path = Path(location).expanduser()
         if not path.is_dir():
-            raise ModelError(f"model directory {location!r} (for preset {preset!r}) "
-                             "does not exist")
+            raise ModelError(f"model directory {location!r} (for preset {preset!r}) does not exist")
         return PRESETS[preset].with_source(str(path.resolve()))
     if text in PRESETS:
         return PRESETS[text]
@@ -120,14 +139,20 @@ def parse_model_arg(arg: str) -> ModelSpec:
         return ModelSpec(name=path.resolve().name, source=str(path.resolve()))
     if _looks_like_hub_id(text):
         return ModelSpec(name=text.split("/")[-1], source=text)
-    raise ModelError(f"unknown model {arg!r}: not a preset (" + ", ".join(PRESETS)
-                     + "), not an existing directory, not a hub id of the form org/name")
+    raise ModelError(
+        f"unknown model {arg!r}: not a preset ("
+        + ", ".join(PRESETS)
+        + "), not an existing directory, not a hub id of the form org/name"
+    )
 
 
 def _looks_like_hub_id(text: str) -> bool:
     parts = text.split("/")
-    return (len(parts) == 2 and all(parts)
-            and all(c.isalnum() or c in "-_." for c in text.replace("/", "")))
+    return (
+        len(parts) == 2
+        and all(parts)
+        and all(c.isalnum() or c in "-_." for c in text.replace("/", ""))
+    )
 
 
 def apply_sentence_transformers_config(spec: ModelSpec, folder: Path) -> ModelSpec:
@@ -156,12 +181,15 @@ def apply_sentence_transformers_config(spec: ModelSpec, folder: Path) -> ModelSp
             elif cfg.get("pooling_mode"):
                 mode = cfg["pooling_mode"]
                 if mode not in ("cls", "mean"):
-                    raise ModelError(f"{folder}: pooling mode {mode!r} is not supported "
-                                     "(cls or mean)")
+                    raise ModelError(
+                        f"{folder}: pooling mode {mode!r} is not supported (cls or mean)"
+                    )
                 changes["pooling"] = mode
             else:
-                raise ModelError(f"{folder / module.get('path', '')}/config.json: no supported "
-                                 "pooling mode (cls or mean) is switched on")
+                raise ModelError(
+                    f"{folder / module.get('path', '')}/config.json: no supported "
+                    "pooling mode (cls or mean) is switched on"
+                )
         elif mtype.endswith("Normalize"):
             has_normalize = True
     if spec.name not in PRESETS:  # a preset's similarity is part of its documented recipe

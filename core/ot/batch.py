@@ -10,13 +10,14 @@ Gram matrix of a block's tokens (:func:`cross_costs`); items are sorted by lengt
 pad little.
 
 Why not ``ot.solve_batch`` (POT >= 0.9.6)? Measured in ``benchmarks/bench_ot.py`` on the
-same padded batches (200 x 200 hi-en XQuAD question pairs, ε = 0.05, tol 1e-9): a loop of
-``ot.sinkhorn`` calls ran 3.3k pairs/s, ``ot.solve_batch`` 17.6k (numpy backend; 4.7k with
-torch tensors), this module 94k. ``solve_batch`` forms ``K * v`` broadcasts rather than
-matrix-vector products, checks the row marginal instead of POT's usual column check, and
-keeps every problem of a batch iterating until the slowest has converged, so its costs
-differ from the loop's by up to 1e-10; here each problem stops exactly where the loop
-would (identical iteration counts, costs equal to ~1e-16).
+same padded batches (200 x 200 hi-en XQuAD question pairs, ε = 0.05, tol 1e-9, 2 shared
+cores): a loop of ``ot.sinkhorn`` calls ran ~3.3k pairs/s, ``ot.solve_batch`` ~17k with
+numpy arrays (2k-48k with torch tensors, depending on what else ran), this module ~90k
+(27-39x the loop). ``solve_batch`` forms ``K * v`` broadcasts rather than matrix-vector
+products, checks the row marginal instead of POT's usual column check, and keeps every
+problem of a batch iterating until the slowest has converged, so its costs differ from the
+loop's by up to 1e-10; here each problem stops exactly where the loop would (identical
+iteration counts, costs equal to ~1e-16).
 """
 
 from __future__ import annotations

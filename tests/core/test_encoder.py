@@ -20,8 +20,14 @@ TEXTS = ["hello world", "the cat sat on the mat", "Paris is the capital of Franc
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    return make_tiny_bert(tmp_path_factory.mktemp("m") / "tiny", sentence_transformers={
-        "pooling": "mean", "normalize": True, "prompts": {"query": "query : "}})
+    return make_tiny_bert(
+        tmp_path_factory.mktemp("m") / "tiny",
+        sentence_transformers={
+            "pooling": "mean",
+            "normalize": True,
+            "prompts": {"query": "query : "},
+        },
+    )
 
 
 def reference(folder, texts, pooling, normalize, max_length=64):
@@ -51,8 +57,9 @@ def test_mean_pooling_prefix_and_normalisation_match_reference(tiny):
 
 
 def test_cls_pooling_without_normalisation(tmp_path):
-    folder = make_tiny_bert(tmp_path / "cls", seed=3,
-                            sentence_transformers={"pooling": "cls", "normalize": False})
+    folder = make_tiny_bert(
+        tmp_path / "cls", seed=3, sentence_transformers={"pooling": "cls", "normalize": False}
+    )
     enc = Encoder(parse_model_arg(str(folder)), device="cpu", batch_size=2)
     got = run(enc.encode(TEXTS, "passage"))
     np.testing.assert_allclose(got, reference(folder, TEXTS, "cls", False), atol=1e-5)
@@ -60,8 +67,11 @@ def test_cls_pooling_without_normalisation(tmp_path):
 
 
 def test_truncation_at_max_length(tmp_path):
-    folder = make_tiny_bert(tmp_path / "short", seed=4, sentence_transformers={
-        "pooling": "mean", "normalize": True, "max_seq_length": 5})
+    folder = make_tiny_bert(
+        tmp_path / "short",
+        seed=4,
+        sentence_transformers={"pooling": "mean", "normalize": True, "max_seq_length": 5},
+    )
     enc = Encoder(parse_model_arg(str(folder)), device="cpu")
     long_text = "the cat sat on the mat the dog ran far"
     got = run(enc.encode([long_text, "the cat sat"], "passage"))
@@ -76,8 +86,10 @@ def test_title_join_only_when_model_uses_titles(tiny, tmp_path):
     p = Passage("d1", "the cat sat", "en", title="hello")
     assert Encoder(parse_model_arg(f"tydi={folder}")).passage_text(p) == "hello the cat sat"
     assert Encoder(parse_model_arg(str(tiny))).passage_text(p) == "the cat sat"
-    assert Encoder(parse_model_arg(f"tydi={folder}")).passage_text(
-        Passage("d2", "the cat", "th")) == "the cat"
+    assert (
+        Encoder(parse_model_arg(f"tydi={folder}")).passage_text(Passage("d2", "the cat", "th"))
+        == "the cat"
+    )
 
 
 def test_encode_yields_progress_and_keeps_input_order(tiny):
@@ -114,8 +126,9 @@ def test_token_states_layer_out_of_range(tiny):
 
 def test_bf16_close_to_fp32(tiny):
     fp32 = run(Encoder(parse_model_arg(str(tiny)), device="cpu").encode(TEXTS, "passage"))
-    bf16 = run(Encoder(parse_model_arg(str(tiny)), device="cpu", dtype="bf16")
-               .encode(TEXTS, "passage"))
+    bf16 = run(
+        Encoder(parse_model_arg(str(tiny)), device="cpu", dtype="bf16").encode(TEXTS, "passage")
+    )
     cos = (fp32 * bf16).sum(1)
     assert cos.min() > 0.99
 

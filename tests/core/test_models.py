@@ -26,12 +26,15 @@ def test_parse_preset_bound_to_directory_keeps_conventions(tmp_path):
     assert spec.name == "me5-small" and spec.query_prefix == "query: "
 
 
-@pytest.mark.parametrize("arg, message", [
-    ("nosuchpreset", "unknown model 'nosuchpreset'"),
-    ("bogus=/tmp", "unknown preset 'bogus'"),
-    ("me5-small=/no/such/dir", "does not exist"),
-    ("", "empty --model"),
-])
+@pytest.mark.parametrize(
+    "arg, message",
+    [
+        ("nosuchpreset", "unknown model 'nosuchpreset'"),
+        ("bogus=/tmp", "unknown preset 'bogus'"),
+        ("me5-small=/no/such/dir", "does not exist"),
+        ("", "empty --model"),
+    ],
+)
 def test_parse_bad_model_args(arg, message):
     with pytest.raises(ModelError, match=message):
         parse_model_arg(arg)
@@ -45,9 +48,15 @@ def test_parse_hub_id_and_directory(tmp_path):
 
 
 def test_sentence_transformers_files_set_conventions(tmp_path):
-    folder = make_tiny_bert(tmp_path / "st", sentence_transformers={
-        "pooling": "cls", "normalize": False, "max_seq_length": 16,
-        "prompts": {"query": "q: ", "document": "d: "}})
+    folder = make_tiny_bert(
+        tmp_path / "st",
+        sentence_transformers={
+            "pooling": "cls",
+            "normalize": False,
+            "max_seq_length": 16,
+            "prompts": {"query": "q: ", "document": "d: "},
+        },
+    )
     spec = apply_sentence_transformers_config(parse_model_arg(str(folder)), folder)
     assert (spec.pooling, spec.similarity, spec.max_length) == ("cls", "ip", 16)
     assert (spec.query_prefix, spec.passage_prefix) == ("q: ", "d: ")
@@ -92,8 +101,9 @@ def test_tydi_tokenizer_family_keeps_letter_case(tmp_path):
     """mDPR ships a DPR tokenizer class over cased mBERT WordPiece; transformers 5 drops its
     do_lower_case=False on the way to BertTokenizer. Loading through the tydi preset must
     keep case."""
-    folder = make_tiny_bert(tmp_path / "dpr", tokenizer_class="DPRQuestionEncoderTokenizer",
-                            do_lower_case=False)
+    folder = make_tiny_bert(
+        tmp_path / "dpr", tokenizer_class="DPRQuestionEncoderTokenizer", do_lower_case=False
+    )
     lm = loading.load(parse_model_arg(f"tydi={folder}"), device="cpu")
     assert lm.tokenizer.tokenize("Hello Paris") == ["Hello", "Paris"]
     assert lm.tokenizer.tokenize("hello paris") == ["hello", "paris"]

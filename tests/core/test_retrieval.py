@@ -18,22 +18,39 @@ from clirlens.core.types import Passage, Query
 
 from .tiny_models import make_tiny_bert
 
-CORPUS = tuple(Passage(f"d{i}", t, "en") for i, t in enumerate([
-    "the cat sat on the mat", "the dog ran far", "Paris is the capital of France",
-    "hello world", "what is a cat", "the mat"]))
-QUERIES = (Query("q1", "cat on mat", "en"), Query("q2", "capital of France", "en"),
-           Query("q3", "dog", "en"))
+CORPUS = tuple(
+    Passage(f"d{i}", t, "en")
+    for i, t in enumerate(
+        [
+            "the cat sat on the mat",
+            "the dog ran far",
+            "Paris is the capital of France",
+            "hello world",
+            "what is a cat",
+            "the mat",
+        ]
+    )
+)
+QUERIES = (
+    Query("q1", "cat on mat", "en"),
+    Query("q2", "capital of France", "en"),
+    Query("q3", "dog", "en"),
+)
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    return make_tiny_bert(tmp_path_factory.mktemp("m") / "tiny", seed=7,
-                          sentence_transformers={"pooling": "mean", "normalize": True})
+    return make_tiny_bert(
+        tmp_path_factory.mktemp("m") / "tiny",
+        seed=7,
+        sentence_transformers={"pooling": "mean", "normalize": True},
+    )
 
 
 def retriever(folder, cache_root, **kw):
-    return DenseRetriever(Encoder(parse_model_arg(str(folder)), device="cpu"),
-                          cache=Cache(cache_root), **kw)
+    return DenseRetriever(
+        Encoder(parse_model_arg(str(folder)), device="cpu"), cache=Cache(cache_root), **kw
+    )
 
 
 def test_dense_search_equals_brute_force(tiny, tmp_path):
@@ -48,8 +65,9 @@ def test_dense_search_equals_brute_force(tiny, tmp_path):
         got = [sp.passage_id for sp in result.top(q.id)]
         assert got == want
         assert [sp.rank for sp in result.top(q.id)] == [1, 2, 3, 4]
-        np.testing.assert_allclose([sp.score for sp in result.top(q.id)],
-                                   np.sort(S[qi])[::-1][:4], rtol=1e-5)
+        np.testing.assert_allclose(
+            [sp.score for sp in result.top(q.id)], np.sort(S[qi])[::-1][:4], rtol=1e-5
+        )
 
 
 def test_cache_hit_then_invalidation_on_corpus_and_model_change(tiny, tmp_path):
@@ -69,8 +87,9 @@ def test_cache_hit_then_invalidation_on_corpus_and_model_change(tiny, tmp_path):
     r3 = retriever(tiny, tmp_path)
     run(r3.prepare(changed))
     assert r3.cache.events[-1].startswith("miss:")
-    other = make_tiny_bert(tmp_path / "other", seed=8,
-                           sentence_transformers={"pooling": "mean", "normalize": True})
+    other = make_tiny_bert(
+        tmp_path / "other", seed=8, sentence_transformers={"pooling": "mean", "normalize": True}
+    )
     r4 = retriever(other, tmp_path)
     run(r4.prepare(CORPUS))
     assert r4.cache.events[-1].startswith("miss:")
@@ -101,14 +120,16 @@ def test_damaged_cache_entry_is_rebuilt_not_used(tiny, tmp_path, damage):
 
 
 def test_cancel_mid_encoding_leaves_no_entry(tiny, tmp_path):
-    r = DenseRetriever(Encoder(parse_model_arg(str(tiny)), device="cpu", batch_size=1),
-                       cache=Cache(tmp_path))
+    r = DenseRetriever(
+        Encoder(parse_model_arg(str(tiny)), device="cpu", batch_size=1), cache=Cache(tmp_path)
+    )
     job = r.prepare(CORPUS * 20)
     next(job)
     next(job)
     job.close()  # what a GUI worker's quit does at the next yield
     assert not (tmp_path / "embeddings").exists() or not any(
-        p for p in (tmp_path / "embeddings").iterdir() if not p.name.startswith("."))
+        p for p in (tmp_path / "embeddings").iterdir() if not p.name.startswith(".")
+    )
 
 
 def test_hnsw_index_is_cached_and_agrees_with_flat(tiny, tmp_path):

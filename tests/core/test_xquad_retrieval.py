@@ -64,9 +64,10 @@ def test_embeddings_match_sentence_transformers(me5_dir, xquad_dir):
     passages = dataset.passages("en")[:8]
     queries = dataset.queries("th")[:8]
     transformer = Transformer(str(me5_dir), max_seq_length=512)
-    model = SentenceTransformer(modules=[
-        transformer, Pooling(transformer.get_embedding_dimension(), "mean"), Normalize()],
-        device="cpu")
+    model = SentenceTransformer(
+        modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean"), Normalize()],
+        device="cpu",
+    )
     ref_p = model.encode(["passage: " + p.text for p in passages], batch_size=4)
     ref_q = model.encode(["query: " + q.text for q in queries], batch_size=4)
     encoder = Encoder(parse_model_arg(f"me5-small={me5_dir}"), device="cpu", batch_size=4)
