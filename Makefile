@@ -49,7 +49,7 @@ bench: $(VENV)/.dev test-models
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 screenshots: $(VENV)/.dev test-models
-	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/../docs/make_screenshots.py
+	QT_QPA_PLATFORM=offscreen $(PY) docs/make_screenshots.py
 
 clean-venv:
 	rm -rf $(VENV)

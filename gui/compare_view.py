@@ -12,6 +12,7 @@ import html
 import math
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -73,9 +74,17 @@ class CompareView(QWidget):
         head.setSpacing(4)
         head.addWidget(self.query_label)
         head.addWidget(self.parallel_label)
+        self.align_button = QPushButton("Align tokens")
+        self.align_button.setToolTip(
+            "open the OT alignment of the selected passage with the query, or of the query "
+            "with its English parallel when no passage is selected (Ctrl+Shift+A)"
+        )
+        self.align_button.clicked.connect(lambda: self.controller.request_view("align"))
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, lambda: self.controller.request_view("align"))
         row = QHBoxLayout()
         row.addWidget(self.meta_label, 1)
         row.addWidget(self.agreement_label)
+        row.addWidget(self.align_button)
         head.addLayout(row)
 
         # lists, or a placeholder while there is nothing to show

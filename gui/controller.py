@@ -29,6 +29,7 @@ class WorkspaceController(QObject):
     selectedPassageChanged = Signal(str)  # passage id ("" for none)
     statusChanged = Signal(str)  # a short note for the status bar
     errorOccurred = Signal(object)  # Failure: every error ends up here
+    viewRequested = Signal(str)  # a view asks the window to show another view (by name)
 
     def __init__(
         self,
@@ -192,6 +193,11 @@ class WorkspaceController(QObject):
         """Select a passage in every list (selecting it again clears the selection)."""
         self.selected_passage = "" if passage_id == self.selected_passage else passage_id
         self.selectedPassageChanged.emit(self.selected_passage)
+
+    def request_view(self, name: str) -> None:
+        """Ask the window to show view ``name`` (e.g. the compare view opening "align" for
+        the selected passage, or for the query and its English parallel)."""
+        self.viewRequested.emit(name)
 
     def search_text(self, text: str) -> None:
         """Search a free-text query with every model (in a worker)."""

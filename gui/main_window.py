@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self._tab_order()
 
         controller.errorOccurred.connect(self._on_error)
+        controller.viewRequested.connect(self._on_view_requested)
         controller.statusChanged.connect(self._on_status)
         controller.workspaceChanged.connect(self._on_workspace_changed)
         controller.directionChanged.connect(self._on_workspace_changed)
@@ -194,6 +195,10 @@ class MainWindow(QMainWindow):
             widget.setSizePolicy(policy, policy)
         self.stack.setCurrentWidget(self.views[name])
         self.view_actions[name].setChecked(True)
+
+    def _on_view_requested(self, name: str) -> None:
+        if name in self.views:
+            self.show_view(name)
 
     # -- workspaces --------------------------------------------------------------------------------
     def open_dialog(self) -> bool:

@@ -183,3 +183,16 @@ def test_direction_change_prepares_the_other_language(window, config, qtbot):
     combo.setCurrentIndex(0)
     combo.activated.emit(0)
     assert c.comparison is first  # prepared before: no job
+
+
+def test_align_button_opens_the_alignment_of_the_selected_passage(window, config, qtbot):
+    c = window.controller
+    window.open_workspace(config)
+    wait_prepared(qtbot, c)
+    compare = window.views["compare"]
+    assert window.current_view == "compare"
+    first = compare.lists[0].cards[0].passage_id
+    qtbot.mouseClick(compare.lists[0].card(first), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(compare.align_button, Qt.MouseButton.LeftButton)
+    assert window.current_view == "align"
+    assert c.selected_passage == first  # the align view aligns the query with this passage
