@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from clirlens.core.cli.common import positive_int, split_langs
+from clirlens.core.cli.common import add_runtime_args, positive_int, split_langs
 from clirlens.core.errors import UserError
 
 
@@ -56,7 +56,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--top", type=positive_int, default=15, help="how many aligned pairs to print (default 15)"
     )
     p.add_argument("--json", action="store_true", help="print the alignment as one JSON object")
-    _add_runtime_args(p, progress=False)
+    add_runtime_args(p, progress=False)
     p.set_defaults(func=cmd_align)
 
     p = sub.add_parser(
@@ -115,7 +115,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", action="store_true", help="print one JSON record per (model, language)"
     )
-    _add_runtime_args(p)
+    add_runtime_args(p)
     p.set_defaults(func=cmd_align_score)
 
 
@@ -147,19 +147,6 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--layer", type=int, default=-1, help="hidden layer (default -1: last; 0: embeddings)"
     )
-
-
-def _add_runtime_args(p: argparse.ArgumentParser, progress: bool = True) -> None:
-    p.add_argument(
-        "--dtype",
-        choices=("fp32", "bf16"),
-        default="fp32",
-        help="encoder precision (bf16 is much faster on CPUs with AMX)",
-    )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    if progress:
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
 def solver_options(args: argparse.Namespace) -> dict:

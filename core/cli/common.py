@@ -18,14 +18,7 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
         help="preset (webfaq, tydi, me5-small, bm25), preset=DIR, "
         "a local model directory, or a hub id; repeat for several models",
     )
-    p.add_argument(
-        "--dtype",
-        choices=("fp32", "bf16"),
-        default="fp32",
-        help="encoder precision (bf16 is much faster on CPUs with AMX)",
-    )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    p.add_argument("--batch-size", type=int, default=32)
+    add_runtime_args(p, progress=False)
     p.add_argument(
         "--cache-dir",
         default=None,
@@ -38,6 +31,21 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
         help="FAISS index type (flat = exact inner product)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def add_runtime_args(p: argparse.ArgumentParser, progress: bool = True) -> None:
+    """Where and how encoders run: precision, device, batch size (and progress bars)."""
+    p.add_argument(
+        "--dtype",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="encoder precision: bf16 runs matrix products in bfloat16 (autocast), much "
+        "faster on CPUs with AMX or AVX512-BF16",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    if progress:
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
 def split_langs(value: str, what: str) -> list[str]:
