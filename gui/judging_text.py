@@ -4,9 +4,10 @@ span highlightable (presentation only, Qt-free).
 Query terms are the words of the query and of its English parallel (cross-lingual: a Thai
 question's words rarely occur in an English passage, its translation's do): runs of letters,
 digits and combining marks of at least three characters, or two in scripts written without spaces between
-words; common English function words are left out. A term matches where a word starts
-(``(?<!\\w)``), case-insensitively, so "Denver" also marks "Denver's". The answer span
-wins where both overlap.
+words; common English function words are left out. A term matches a whole word,
+case-insensitively, with an optional plural ending ("Denver" marks "Denver's", "team"
+marks "teams", "bowl" does not mark "bowler"); in scripts written without spaces it matches
+anywhere. The answer span wins where both overlap.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     """Character spans of ``terms`` in ``text`` (module notes)."""
     spans = []
     for term in terms:
-        pattern = re.compile(r"(?<!\w)" + re.escape(term), re.IGNORECASE)
+        if _no_spaces(term):
+            pattern = re.compile(re.escape(term))
+        else:
+            pattern = re.compile(r"(?<!\w)" + re.escape(term) + r"(?:e?s)?(?!\w)", re.IGNORECASE)
         spans += [(m.start(), m.end()) for m in pattern.finditer(text)]
     return spans
 

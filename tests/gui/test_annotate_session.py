@@ -104,6 +104,9 @@ def test_query_terms_and_highlight() -> None:
     text = "Manning's team won Super Bowl 50 & more"
     spans = term_spans(text, ["manning", "bowl"])
     assert sorted(spans) == [(0, 7), (25, 29)]
+    # whole words with plural endings, not prefixes of other words
+    assert term_spans("a pro bowler bowls", ["bowl"]) == [(13, 18)]
+    assert term_spans("ทีมแพนเธอร์ส", ["แพนเธอร์"]) == [(3, 11)]  # unspaced: anywhere
     html = passage_markup(text, answers=[(19, 32)], terms=spans)
     assert html.count("background-color:#ffe27a") == 1  # the answer, merged over the term
     assert "Super Bowl 50</span>" in html and "&amp;" in html
