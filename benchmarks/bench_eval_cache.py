@@ -44,8 +44,6 @@ def main() -> None:
         args.dtype,
         "--cache-dir",
         cache,
-        "--resamples",
-        "2000",
     ]
     env = {**os.environ, "CLIRLENS_CACHE_DIR": cache}
     outputs, times = [], []

@@ -6,10 +6,11 @@ to padding; the forward pass runs under ``torch.inference_mode``.
 
 ``dtype="bf16"`` runs the forward pass under ``torch.autocast(dtype=bfloat16)``: matrix
 products in bfloat16 (AMX / AVX512-BF16 units multiply them several times faster than
-fp32), softmax, layer norm and pooling in fp32. Measured on a 2-core AVX512-BF16 CPU on
-XQuAD paragraphs: autocast 3.6x fp32, whereas casting the whole model to bfloat16 (what
-``SentenceTransformer(model_kwargs={"dtype": torch.bfloat16})`` does) gained far less,
-and on long passages nothing, because its bf16 attention and element-wise kernels are slow.
+fp32), softmax, layer norm and pooling in fp32; the weights stay fp32 and are shared with
+fp32 encoders of the same model. Measured on an idle 2-core AVX512-BF16 CPU (no AMX) on XQuAD
+paragraphs: autocast 2.0x fp32, the same as casting the whole model to bfloat16 (what
+``SentenceTransformer(model_kwargs={"dtype": torch.bfloat16})`` does), while raw bf16 matrix
+products are 2.5x fp32 there.
 
 Pooling (DESIGN.md §3): ``cls`` takes the first token's last hidden state; ``mean`` averages
 the last hidden states over the attention mask, ``sum_i m_i h_i / sum_i m_i``. With
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.errors import ModelError
-from clirlens.core.models.loading import LoadedModel, ResolvedModel, load, pick_device, resolve
+from clirlens.core.models.loading import LoadedModel, ResolvedModel, load, resolve
 from clirlens.core.models.spec import ModelSpec, Role
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, TokenStates
@@ -104,9 +105,16 @@ class Encoder:
             "revision": r.revision,
             "requested_revision": r.spec.revision,
             "dtype": self.dtype,
-            "device": pick_device(self.device_request),
+            "device": self._device_used(),
             **conventions,
         }
+
+    def _device_used(self) -> str:
+        """The device the model ran on; a run served wholly from the cache never loaded it
+        (and never imports torch just to say so)."""
+        if self._loaded is not None:
+            return self._loaded.device
+        return f"{self.device_request} (not loaded: every embedding came from the cache)"
 
     # -- text formatting --------------------------------------------------------------------
     def passage_text(self, passage: Passage) -> str:

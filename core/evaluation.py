@@ -20,12 +20,12 @@ Conventions (documented because they change numbers):
   scores handed to ir-measures are derived from the ranks (``-rank``), not the raw scores.
 
 Significance between two models on the same queries (per direction, per measure): the paired
-t-test (Student 1908; :func:`scipy.stats.ttest_rel`) and a paired randomisation test
-(Fisher 1935; Smucker, Allan & Carterette 2007): under H0 the two systems' labels are
-exchangeable within each query, i.e. each per-query difference d_i has a random sign; the
-statistic is mean(d) and the two-sided p-value is estimated from ``n_resamples`` random
-sign assignments (:func:`scipy.stats.permutation_test` with ``permutation_type="samples"``,
-seeded; the exact distribution is used when 2^n <= n_resamples). Across directions, p-values
+t-test (Student 1908; same numbers as :func:`scipy.stats.ttest_rel`) and a paired
+randomisation test (Fisher 1935; Smucker, Allan & Carterette 2007): under H0 the two
+systems' labels are exchangeable within each query, i.e. each per-query difference d_i has
+a random sign; the statistic is mean(d) and the two-sided p-value is estimated from
+``n_resamples`` random sign assignments (seeded; the exact distribution is used when
+2^n <= n_resamples), with :func:`scipy.stats.permutation_test`'s conventions. Across directions, p-values
 are corrected with Holm's step-down method (:func:`holm`).
 """
 
@@ -145,11 +145,16 @@ class Comparison:
 def paired_ttest(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Two-sided paired t-test of mean(a − b) = 0: ``(t, p)``.
 
+    ``t = mean(d) / (sd(d) / sqrt(n))`` with ``d = a − b`` and the sample standard deviation
+    (n − 1), ``p = 2 · F_{n−1}(−|t|)`` with Student's t CDF (:func:`scipy.special.stdtr`):
+    the same numbers as :func:`scipy.stats.ttest_rel` (a test checks it), without importing
+    ``scipy.stats`` (0.7 s), which dominated a warm ``clirlens eval``.
+
     Degenerate cases, where scipy returns NaN or warns: all differences zero → (0, 1);
     fewer than two pairs → (nan, 1) (no evidence either way); constant non-zero
     differences → (±inf, 0) (the limit of t as the variance goes to 0).
     """
-    from scipy import stats
+    from scipy.special import stdtr
 
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     if d.size and not d.any():
@@ -158,8 +163,9 @@ def paired_ttest(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         return float("nan"), 1.0
     if np.ptp(d) == 0:
         return float(np.sign(d[0]) * np.inf), 0.0
-    res = stats.ttest_rel(a, b)
-    return float(res.statistic), float(res.pvalue)
+    n = d.size
+    t = float(d.mean() / (d.std(ddof=1) / np.sqrt(n)))
+    return t, float(min(1.0, 2.0 * stdtr(n - 1, -abs(t))))
 
 
 def paired_permutation(
@@ -167,31 +173,42 @@ def paired_permutation(
 ) -> float:
     """Two-sided paired randomisation (sign-flip) test of mean(a − b) = 0; the p-value.
 
-    scipy counts the observed assignment among the resamples of a randomised test and
-    doubles the smaller one-sided p-value, so the smallest reachable p-value is
-    2 / (n_resamples + 1). Identical scores give p = 1.
+    Under H0 each per-query difference d_i keeps or flips its sign with probability 1/2;
+    the null distribution of mean(d) comes from all 2^n sign vectors when 2^n <=
+    ``n_resamples`` (exact), else from ``n_resamples`` random ones (seeded). p-values follow
+    :func:`scipy.stats.permutation_test` (``permutation_type="samples"``, which for this
+    statistic is the same test): one-sided ``p = (#{null >= obs} + 1) / (n_resamples + 1)``
+    for random draws (the observed assignment counts, Phipson & Smyth 2010), ``#/2^n`` when
+    exact, two-sided = twice the smaller one-sided value; the smallest reachable random
+    p-value is 2 / (n_resamples + 1). Identical scores give p = 1. Written out (a signs
+    matrix times d) because it is ~20x faster than scipy's general resampler and avoids
+    importing ``scipy.stats``; a test checks it against scipy.
     """
-    from scipy import stats
-
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.size == 0 or not (a - b).any():
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    if d.size == 0 or not d.any():
         return 1.0
-
-    def mean_diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.mean(x - y, axis=axis)
-
-    res = stats.permutation_test(
-        (a, b),
-        mean_diff,
-        permutation_type="samples",
-        vectorized=True,
-        n_resamples=n_resamples,
-        batch=1000,
-        alternative="two-sided",
-        rng=np.random.default_rng(seed),
-    )
-    return float(min(1.0, res.pvalue))
+    n = d.size
+    observed = d.mean()
+    exact = n < 63 and 2**n <= n_resamples
+    if exact:
+        bits = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+        null = ((2.0 * bits - 1.0) @ d) / n
+    else:
+        rng = np.random.default_rng(seed)
+        null = np.empty(n_resamples)
+        for start in range(0, n_resamples, 1000):
+            size = min(1000, n_resamples - start)
+            signs = 2.0 * rng.integers(0, 2, size=(size, n), dtype=np.int8) - 1.0
+            null[start : start + size] = (signs @ d) / n
+    gamma = abs(1e-14 * observed)  # scipy's tolerance for ties with the observed value
+    greater = np.count_nonzero(null >= observed - gamma)
+    less = np.count_nonzero(null <= observed + gamma)
+    if exact:
+        p_greater, p_less = greater / null.size, less / null.size
+    else:
+        p_greater = (greater + 1) / (n_resamples + 1)
+        p_less = (less + 1) / (n_resamples + 1)
+    return float(min(1.0, 2.0 * min(p_greater, p_less)))
 
 
 def compare(

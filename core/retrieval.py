@@ -118,10 +118,13 @@ class DenseRetriever:
         qvecs = yield from self.embed_queries(queries)
         scores, rows = faiss_index.search(self._index, qvecs, k)
         rankings = {}
-        for q, srow, rrow in zip(queries, scores, rows, strict=True):
+        ids = self._ids
+        # plain Python lists: per-element numpy scalars made this loop the slowest part of a
+        # warm run (238k records for 2 models x 1190 queries x k=100)
+        for q, srow, rrow in zip(queries, scores.tolist(), rows.tolist(), strict=True):
             rankings[q.id] = tuple(
-                ScoredPassage(self._ids[int(r)], float(s), i + 1)
-                for i, (s, r) in enumerate(zip(srow, rrow, strict=True))
+                ScoredPassage(ids[r], s, i)
+                for i, (s, r) in enumerate(zip(srow, rrow, strict=True), start=1)
                 if r >= 0
             )
         yield Progress(len(queries), len(queries), f"{self.name}: searched")

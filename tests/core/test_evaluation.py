@@ -183,3 +183,54 @@ def test_compare_directions_applies_holm_per_measure() -> None:
 def test_compare_needs_the_same_queries() -> None:
     with pytest.raises(UserError, match=r"'A' and 'B' on th-en: they cover different queries"):
         compare(_ev("A", [1, 0]), _ev("B", [1, 0, 1]), "R@1", label="th-en")
+
+
+def test_ttest_equals_scipy_ttest_rel() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    for n in (5, 40, 1190):
+        b = rng.random(n)
+        a = b + rng.normal(0.02, 0.2, n)
+        t, p = paired_ttest(a, b)
+        ref = stats.ttest_rel(a, b)
+        assert t == pytest.approx(ref.statistic, rel=1e-12)
+        assert p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.01, 0.03])
+def test_permutation_agrees_with_scipy_permutation_test(shift) -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    b = rng.random(400)
+    a = b + shift + rng.normal(0, 0.3, 400)
+    ours = paired_permutation(a, b, n_resamples=20_000, seed=5)
+    ref = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: np.mean(x - y, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=20_000,
+        alternative="two-sided",
+        rng=np.random.default_rng(5),
+    ).pvalue
+    # two Monte Carlo estimates of the same p-value: 4 standard errors apart at most
+    se = np.sqrt(max(ref, 1e-4) * (1 - min(ref, 0.9999)) / 20_000)
+    assert abs(ours - ref) <= 4 * se + 2 / 20_001
+
+
+def test_permutation_exact_equals_scipy_exact() -> None:
+    from scipy import stats
+
+    a = np.array([0.3, 1.0, 0.0, 0.7, 0.2, 0.9, 0.4])
+    b = np.array([0.1, 0.5, 0.2, 0.1, 0.2, 0.3, 0.0])
+    ref = stats.permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: np.mean(x - y, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=10_000,
+        alternative="two-sided",
+    ).pvalue
+    assert paired_permutation(a, b) == pytest.approx(ref, rel=1e-12)
