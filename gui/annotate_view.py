@@ -132,14 +132,7 @@ class AnnotateView(QWidget):
         escape = QShortcut(QKeySequence("Escape"), self.panel.note_edit)
         escape.setContext(Qt.ShortcutContext.WidgetShortcut)
         escape.activated.connect(self._on_note_cancelled)
-        stack = self.service.undo_stack
-        self.undo_action = stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
-        self.redo_action = stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.addAction(action)
+        # undo/redo live in the main window's Edit menu (one QUndoStack, Ctrl+Z everywhere)
 
     # -- campaigns -----------------------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -27,6 +27,7 @@ from clirlens.core.errors import UserError
 from clirlens.core.workspace import Workspace, WorkspaceConfig
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.jobs import Failure
+from clirlens.gui.judgments_service import service_for
 from clirlens.gui.query_browser import QueryBrowser
 from clirlens.gui.registry import VIEWS
 from clirlens.gui.settings import Settings
@@ -122,6 +123,17 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        # one undo stack of judgment edits for the whole application (DESIGN.md §2.4)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        stack = service_for(self.controller).undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            edit_menu.addAction(action)
 
         view_menu = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}

@@ -124,6 +124,13 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
     c.select_query(items[0].query.id, force=True)
     hits = [h for hits in c.query_view.lists for h in hits if h.passage.id == items[0].passage_id]
     assert hits and all(h.judged == 2 for h in hits)
+    # Ctrl+Z works everywhere: one undo stack in the window's Edit menu
+    compare = window.views["compare"]
+    _key(qtbot, compare, Qt.Key.Key_Z, CTRL)  # undoes the note of item 4
+    assert repo.judgment(items[4].id, "alice").note is None
+    _key(qtbot, compare, Qt.Key.Key_Y, CTRL)
+    assert repo.judgment(items[4].id, "alice").note == "close call 2"
+    assert window.undo_action.text().replace("&", "").startswith("Undo judge item 5")
 
     # a second annotator: the agreement panel appears
     for it, g in zip(items[:3], (2, 1, 3), strict=True):
