@@ -145,8 +145,13 @@ class AnnotateView(QWidget):
     def _on_page_changed(self, index: int) -> None:
         """Leaving this view for another page of the window's stack: the compare view shows
         the grades given here (not on every judgment: rebuilding its lists takes time)."""
-        if self.session is not None and self.parentWidget().widget(index) is not self:
+        shown = self.parentWidget().widget(index) is self
+        self.controller.set_blind(shown and self._blind_session())
+        if self.session is not None and not shown:
             self.service.publish()
+
+    def _blind_session(self) -> bool:
+        return self.session is not None and self.session.campaign.blind
 
     def _on_workspace_changed(self) -> None:
         self.texts.clear()
@@ -288,6 +293,7 @@ class AnnotateView(QWidget):
             self.placeholder.setText(self._empty_text())
             self.overall.setVisible(False)
             self.blind_label.setText("")
+            self.controller.set_blind(False)
             return
         self.stack.setCurrentIndex(1)
         self._shown_at = time.monotonic()
@@ -295,6 +301,7 @@ class AnnotateView(QWidget):
         self.overall.setRange(0, len(s.items))
         self.overall.setValue(s.judged)
         self.blind_label.setText("· blind" if s.campaign.blind else "")
+        self.controller.set_blind(self.isVisible() and s.campaign.blind)
         self._note_loaded = self.panel.show_item(s)
 
     def _empty_text(self) -> str:

@@ -30,6 +30,7 @@ class WorkspaceController(QObject):
     statusChanged = Signal(str)  # a short note for the status bar
     errorOccurred = Signal(object)  # Failure: every error ends up here
     viewRequested = Signal(str)  # a view asks the window to show another view (by name)
+    blindChanged = Signal(bool)  # blind judging is on screen: hide which model ranks what
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class WorkspaceController(QObject):
         self.selected_passage = ""
         self.shown = 10
         self.judged: GradeLookup | None = None  # issue 7: judgment grades per passage
+        self.blind = False  # a blind judging campaign is on screen
 
     # -- errors ---------------------------------------------------------------------------------
     def report(self, title: str, exc: BaseException) -> None:
@@ -193,6 +195,13 @@ class WorkspaceController(QObject):
         """Select a passage in every list (selecting it again clears the selection)."""
         self.selected_passage = "" if passage_id == self.selected_passage else passage_id
         self.selectedPassageChanged.emit(self.selected_passage)
+
+    def set_blind(self, blind: bool) -> None:
+        """Blind judging is (or is no longer) on screen: views that show per-model ranks
+        hide them meanwhile, so the annotator cannot tell which model found a passage."""
+        if blind != self.blind:
+            self.blind = blind
+            self.blindChanged.emit(blind)
 
     def request_view(self, name: str) -> None:
         """Ask the window to show view ``name`` (e.g. the compare view opening "align" for

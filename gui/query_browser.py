@@ -200,6 +200,7 @@ class QueryBrowser(QWidget):
         controller.directionChanged.connect(self._on_direction_changed)
         controller.rowsChanged.connect(self._on_rows_changed)
         controller.currentQueryChanged.connect(self._on_current_query_changed)
+        controller.blindChanged.connect(self._on_blind_changed)
         self._on_workspace_changed()
 
     # -- user actions ------------------------------------------------------------------------------
@@ -265,6 +266,13 @@ class QueryBrowser(QWidget):
             if i >= 0:
                 combo.setCurrentIndex(i)
 
+    def _on_blind_changed(self, blind: bool) -> None:
+        """Blind judging on screen: hide the per-model columns (gold ranks, Δ, agreement)
+        and the sort that would reveal them; show them again afterwards."""
+        for column in range(1, self.model.columnCount()):
+            self.table.setColumnHidden(column, blind)
+        self.sort_combo.setEnabled(not blind)
+
     def _on_rows_changed(self) -> None:
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -286,6 +294,8 @@ class QueryBrowser(QWidget):
                 if shown != total
                 else f"{total} queries · {len(c.task.corpus)} passages · k = {c.k}"
             )
+        if self.controller.blind:  # columns may have been rebuilt
+            self._on_blind_changed(True)
         self._on_current_query_changed(self.controller.current_query)
 
     def _on_current_query_changed(self, query_id: str) -> None:

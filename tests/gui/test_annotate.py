@@ -72,6 +72,10 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
 
     # blind: who found the first passage is hidden until it is judged
     assert items[0].blinded and "hidden" in view.panel.sources_label.text()
+    # ... and the query browser hides the per-model gold ranks meanwhile
+    table = window.browser.table
+    assert c.blind and all(table.isColumnHidden(col) for col in range(1, 4))
+    assert not table.isColumnHidden(0) and not window.browser.sort_combo.isEnabled()
     assert view.panel.query_label.text().count(items[0].query.text) == 1
     for key in (Qt.Key.Key_2, Qt.Key.Key_0, Qt.Key.Key_3):
         _key(qtbot, view, key)
@@ -119,8 +123,9 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
         items[4].id: 1,
     }
 
-    # the compare view shows the grades
+    # the compare view shows the grades, and the ranks again
     window.show_view("compare")
+    assert not c.blind and not table.isColumnHidden(1) and window.browser.sort_combo.isEnabled()
     c.select_query(items[0].query.id, force=True)
     hits = [h for hits in c.query_view.lists for h in hits if h.passage.id == items[0].passage_id]
     assert hits and all(h.judged == 2 for h in hits)
