@@ -192,7 +192,7 @@ def alignment_scores(
     if not dense:
         return [], note
     # the workspace's retriever for doc_lang exists once the direction is prepared
-    encoders = [workspace._retriever(i, doc_lang).encoder for i in dense]
+    encoders = [workspace.encoder(i, doc_lang) for i in dense]
     data = _Subset(load_xquad(workspace.config.dataset, [*wanted, pivot]), query_ids)
     cache = TokenStateCache(workspace.cache if workspace.cache is not None else Cache())
     scores = yield from score_languages(encoders, data, wanted, cache=cache, **opts)

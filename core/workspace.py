@@ -232,6 +232,11 @@ class Workspace:
             )
         return self._retrievers[key]
 
+    def encoder(self, model: int, doc_lang: str) -> Any:
+        """The encoder behind dense ``model``'s retriever for ``doc_lang`` (shared, so the
+        weights load once for retrieval, alignment and scoring); ``None`` for BM25."""
+        return getattr(self._retriever(model, doc_lang), "encoder", None)
+
     # -- jobs ----------------------------------------------------------------------------------
     def comparison(self, query_lang: str, doc_lang: str) -> Comparison | None:
         """The direction's comparison when :meth:`prepare` has completed it."""

@@ -153,8 +153,7 @@ def model_encoder(workspace: Any, model: int, doc_lang: str | None = None) -> En
             "choose a pair of dense models"
         )
     lang = doc_lang or workspace.default_direction[1]
-    retriever = workspace._retriever(model, lang)
-    encoder = getattr(retriever, "encoder", None)
+    encoder = workspace.encoder(model, lang)
     if encoder is None:
         raise UserError(f"{spec.name} has no encoder to align with")
     return encoder
