@@ -307,15 +307,15 @@ def test_default_database_lives_in_the_data_dir_with_its_pragmas(
             "journal_mode": "wal",
             "foreign_keys": 1,
             "busy_timeout": 30000,
-            "synchronous": 1,
-        }  # 1 = NORMAL (see clirlens.storage.db)
+            "synchronous": 2,
+        }  # 2 = FULL (see clirlens.storage.db)
     finally:
         db.close_engine(engine)
     monkeypatch.setenv("CLIRLENS_DB", str(tmp_path / "elsewhere.sqlite"))
     assert db.sqlite_path(db.default_url()) == tmp_path / "elsewhere.sqlite"
 
 
-def test_full_synchronous_on_request(tmp_path: Path):
+def test_normal_synchronous_on_request(tmp_path: Path):
     path = tmp_path / "j.sqlite"
-    with JudgmentRepository.open(path, synchronous="FULL") as repo, repo.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    with JudgmentRepository.open(path, synchronous="NORMAL") as repo, repo.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
