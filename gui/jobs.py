@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import GeneratorWorker, create_worker
 
@@ -94,6 +95,14 @@ class _Worker(GeneratorWorker):
                     gen.close()
 
 
+def _abandon(running: dict[int, GeneratorWorker], *_: object) -> None:
+    """A runner was deleted (its window closed) while workers still ran: ask them to stop at
+    their next yield; what they still report is dropped by the slots' liveness check."""
+    for worker in list(running.values()):
+        with contextlib.suppress(RuntimeError):
+            worker.quit()
+
+
 class JobRunner(QObject):
     progressChanged = Signal(object)  # Progress of the current job
     busyChanged = Signal(bool)  # True while a job runs or a cancelled one winds down
@@ -107,6 +116,12 @@ class JobRunner(QObject):
         self._title = ""
         self._running: dict[int, GeneratorWorker] = {}  # token -> worker still running
         self._current: GeneratorWorker | None = None
+        self.destroyed.connect(partial(_abandon, self._running))
+
+    def _gone(self) -> bool:
+        """True once the C++ side of this runner is deleted: workers connected through
+        ``partial`` still deliver to these slots, which must then do nothing."""
+        return not shiboken6.isValid(self)
 
     @property
     def busy(self) -> bool:
@@ -162,21 +177,29 @@ class JobRunner(QObject):
 
     # -- what the workers report (on the GUI thread) -------------------------------------------
     def _on_yielded(self, token: int, progress: object) -> None:
+        if self._gone():
+            return
         if token == self._token and isinstance(progress, Progress):
             self.progressChanged.emit(progress)
 
     def _on_returned(self, token: int, on_done: Callable[[Any], None], result: object) -> None:
+        if self._gone():
+            return
         if token == self._token:
             self._finish_current()
             on_done(result)
 
     def _on_errored(self, token: int, title: str, exc: object) -> None:
+        if self._gone():
+            return
         if token == self._token:
             self._finish_current()
             assert isinstance(exc, BaseException)
             self.failed.emit(Failure.from_exception(title, exc))
 
     def _on_finished(self, token: int) -> None:
+        if self._gone():
+            return
         self._running.pop(token, None)
         if not self._running:
             self.busyChanged.emit(False)

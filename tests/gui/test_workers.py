@@ -168,3 +168,29 @@ def test_job_runner_cancel_closes_the_job_in_its_thread(qtbot):
     assert closed_in == [False]  # the job's finally ran in the worker thread
     assert results == []
     assert not runner.cancel()
+
+
+def test_a_deleted_runner_stops_its_worker_and_drops_its_reports(qtbot):
+    """A view's runner deleted with its window while a job still yields: no 'Signal source
+    has been deleted' error reaches the event loop, and the job stops at its next yield."""
+    import shiboken6
+
+    stopped = threading.Event()
+    started = threading.Event()
+
+    def job():
+        try:
+            for i in range(10_000):
+                started.set()
+                yield Progress(i, 10_000, "ticking")
+                threading.Event().wait(0.005)
+        finally:
+            stopped.set()
+
+    runner = JobRunner()
+    runner.start("ticks", job(), lambda _: None)
+    assert started.wait(5)
+    shiboken6.delete(runner)
+    qtbot.waitUntil(stopped.is_set, timeout=5000)
+    for _ in range(20):  # deliver whatever the worker queued before it stopped
+        qtbot.wait(10)
