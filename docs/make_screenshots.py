@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -99,6 +100,36 @@ def render_dialog(config: WorkspaceConfig, out: Path) -> Path:
     return path
 
 
+# the other views, rendered through the command line's own --screenshot path:
+# (file, view, query languages)
+VIEW_SHOTS = (
+    ("align.png", "align", "th"),
+    ("annotate.png", "annotate", "th"),  # a blind demo campaign in a scratch database
+    ("evaluate.png", "evaluate", "th,hi,el,ro,tr"),
+)
+
+
+def render_view(file: str, view: str, query_langs: str, xquad: Path, args) -> Path:
+    path = args.out / file
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from clirlens.gui.entry import main; sys.exit(main())",
+        "--xquad", str(xquad),
+        *(arg for model in _models() for arg in ("--model", model)),
+        "--query-langs", query_langs,
+        "--doc-langs", "en",
+        "--subset", str(args.subset),
+        "--dtype", args.dtype,
+        "--screenshot", str(path),
+        "--view", view,
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"{file}: {done.stderr.strip().splitlines()[-1:]}")
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subset", type=int, default=3, help="XQuAD articles (5 passages each)")
@@ -129,6 +160,7 @@ def main() -> int:
     written = [render(window, shot, args.out) for shot in SHOTS]
     written.append(render_dialog(config, args.out))
     window.close()
+    written += [render_view(f, v, q, xquad, args) for f, v, q in VIEW_SHOTS]
     for path in written:
         print(path)
     return 0
