@@ -3,7 +3,10 @@ absent), and a temporary cache directory so no test touches the user's cache."""
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -60,3 +63,29 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """Every test gets its own cache and data directory unless it asks otherwise."""
     monkeypatch.setenv("CLIRLENS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("CLIRLENS_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture()
+def serve(monkeypatch):
+    """serve(folder) -> base URL of an HTTP server on 127.0.0.1 for that folder (for the
+    download code, which cannot reach the real release here)."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    servers = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -3,11 +3,8 @@ real files (CLIRLENS_XQUAD) — and a corrupted copy, which must be refused."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,31 +12,6 @@ import pytest
 from clirlens.core.download import XQUAD_FILES, XQUAD_URL, download_xquad
 from clirlens.core.errors import DataError
 from clirlens.core.progress import run
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture()
-def serve(monkeypatch):
-    """serve(folder) -> base URL of an HTTP server on 127.0.0.1 for that folder."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    servers = []
-
-    def start(folder: Path) -> str:
-        handler = functools.partial(_Quiet, directory=str(folder))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def test_pinned_checksums_are_the_release(xquad_dir: Path) -> None:

@@ -4,11 +4,7 @@ local shows what to do, models are picked and the config comes out right."""
 
 from __future__ import annotations
 
-import functools
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,31 +13,6 @@ from clirlens.core.models.catalog import model_choices
 from clirlens.core.workspace import WorkspaceConfig
 from clirlens.gui.main_window import _validate
 from clirlens.gui.start_dialog import StartDialog
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture()
-def serve(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    servers = []
-
-    def start(folder: Path) -> str:
-        server = ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder))
-        )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _dialog(qtbot, **kw) -> StartDialog:
