@@ -65,8 +65,9 @@ def _union_ranks(a: list[str], b: list[str], k: int) -> tuple[np.ndarray, np.nda
     )
 
 
-def kendall_tau(a: Sequence[str], b: Sequence[str], k: int = 10) -> float:
-    """Kendall's tau-b between the top ``k`` of ``a`` and of ``b`` (union, missing at k+1)."""
+def _tau(a: Sequence[str], b: Sequence[str], k: int, name: str) -> float:
+    """``scipy.stats.<name>`` over the union of the top ``k`` of ``a`` and ``b`` (missing items
+    at rank k+1); 1 for identical lists, NaN where the coefficient is undefined."""
     ta, tb = _top(a, k), _top(b, k)
     if ta and ta == tb:
         return 1.0
@@ -75,21 +76,18 @@ def kendall_tau(a: Sequence[str], b: Sequence[str], k: int = 10) -> float:
         return math.nan
     from scipy import stats
 
-    return float(stats.kendalltau(-ra, -rb).statistic)
+    return float(getattr(stats, name)(-ra, -rb).statistic)
+
+
+def kendall_tau(a: Sequence[str], b: Sequence[str], k: int = 10) -> float:
+    """Kendall's tau-b between the top ``k`` of ``a`` and of ``b`` (union, missing at k+1)."""
+    return _tau(a, b, k, "kendalltau")
 
 
 def weighted_tau(a: Sequence[str], b: Sequence[str], k: int = 10) -> float:
     """Vigna's weighted tau (hyperbolic weigher, additive, ranks from both lists averaged, as
     :func:`scipy.stats.weightedtau` does by default) over the union of the top ``k``."""
-    ta, tb = _top(a, k), _top(b, k)
-    if ta and ta == tb:
-        return 1.0
-    ra, rb = _union_ranks(ta, tb, k)
-    if ra.size < 2 or np.ptp(ra) == 0 or np.ptp(rb) == 0:
-        return math.nan
-    from scipy import stats
-
-    return float(stats.weightedtau(-ra, -rb).statistic)
+    return _tau(a, b, k, "weightedtau")
 
 
 def rbo(a: Sequence[str], b: Sequence[str], p: float = 0.9, k: int | None = None) -> float:
