@@ -37,7 +37,12 @@ class Encoder:
     """One dense retriever, loaded on first use (heavy imports are lazy)."""
 
     def __init__(
-        self, spec: ModelSpec, device: str = "auto", dtype: str = "fp32", batch_size: int = 32
+        self,
+        spec: ModelSpec,
+        device: str = "auto",
+        dtype: str = "fp32",
+        batch_size: int = 32,
+        packed: bool = True,
     ) -> None:
         if spec.kind != "dense":
             raise ModelError(f"model {spec.name!r} is not a dense encoder")
@@ -45,6 +50,7 @@ class Encoder:
         self.device_request = device
         self.dtype = dtype
         self.batch_size = batch_size
+        self.packed = packed
         self._loaded: LoadedModel | None = None
         self._resolved: ResolvedModel | None = None
 
@@ -90,7 +96,9 @@ class Encoder:
             "revision": r.revision,
             "conventions": r.spec.conventions(),
             "dtype": self.dtype,
-            "v": 1,
+            # 2: sentence embeddings from the padding-free forward pass (core/packed.py),
+            # which rounds differently from transformers' padded one in bf16
+            "v": 2,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -143,14 +151,21 @@ class Encoder:
         yield Progress(
             0, n, f"encoding {'queries' if role == 'query' else 'passages'} with {self.name}"
         )
-        with torch.inference_mode(), self._autocast():
+        packed = self._packed_model()
+        with torch.inference_mode(), self._autocast(enabled=packed is None):
             for start in range(0, n, self.batch_size):
                 batch = order[start : start + self.batch_size]
-                input_ids, mask = self._pad([ids[i] for i in batch])
-                hidden = lm.model(
-                    input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device)
-                ).last_hidden_state
-                out[batch] = self._pool(hidden, mask.to(lm.device)).cpu().numpy()
+                if packed is not None:
+                    pooled = packed.embed([ids[i] for i in batch], spec.pooling)
+                else:
+                    input_ids, mask = self._pad([ids[i] for i in batch])
+                    hidden = lm.model(
+                        input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device)
+                    ).last_hidden_state
+                    pooled = self._pool(hidden, mask.to(lm.device))
+                if spec.normalize:
+                    pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=-1)
+                out[batch] = pooled.float().cpu().numpy()
                 done = min(start + self.batch_size, n)
                 if throttle() or done == n:
                     yield Progress(
@@ -163,13 +178,23 @@ class Encoder:
     def encode_passages(self, passages: Sequence[Passage]) -> Job[np.ndarray]:
         return (yield from self.encode([self.passage_text(p) for p in passages], "passage"))
 
-    def _autocast(self):
+    def _autocast(self, enabled: bool = True):
         import torch
 
         device = self.loaded.device.split(":")[0]
         return torch.autocast(
-            device_type=device, dtype=torch.bfloat16, enabled=self.dtype == "bf16"
+            device_type=device, dtype=torch.bfloat16, enabled=enabled and self.dtype == "bf16"
         )
+
+    def _packed_model(self):
+        """The padding-free forward pass (``core/packed.py``) when this model and device
+        support it and ``packed`` was not turned off; else ``None`` (transformers' forward)."""
+        if not self.packed:
+            return None
+        from clirlens.core.packed import packed_model
+
+        lm = self.loaded
+        return packed_model(lm.model, lm.device, self.dtype)
 
     def _tokenize(self, texts: list[str]) -> list[list[int]]:
         enc = self.loaded.tokenizer(
@@ -194,7 +219,6 @@ class Encoder:
         return torch.from_numpy(ids), torch.from_numpy(mask)
 
     def _pool(self, hidden, mask):
-        import torch
 
         hidden = hidden.float()
         if self.spec.pooling == "cls":
@@ -202,8 +226,6 @@ class Encoder:
         else:
             m = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        if self.spec.normalize:
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
         return pooled
 
     # -- token states (for OT) ---------------------------------------------------------------

@@ -1,0 +1,163 @@
+"""The padding-free forward pass against transformers' own forward, text by text (no padding
+at all), on tiny random BERT and XLM-R models and a DPR wrapper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from clirlens.core.encoder import Encoder
+from clirlens.core.models.spec import parse_model_arg
+from clirlens.core.packed import PackedModel, packed_model
+from clirlens.core.progress import run
+
+from .tiny_models import make_tiny_bert
+
+# equal lengths next to each other (one attention call for the run), a one-token text, and
+# a pad id (1 for XLM-R, 0 for BERT) inside a text, which XLM-R positions treat specially
+SEQS = [
+    [5, 9, 12, 7, 8, 30, 11, 4],
+    [5, 9, 12, 7, 8, 30, 11, 4][::-1],
+    [6, 1, 3, 2, 0, 7],
+    [6, 7, 8, 9, 10, 3],
+    [6, 20, 21],
+    [3],
+]
+
+
+def tiny_model(kind: str):
+    from transformers import BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
+
+    torch.manual_seed(0)
+    common = dict(
+        vocab_size=40,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    if kind == "bert":
+        return BertModel(BertConfig(**common)).eval()
+    return XLMRobertaModel(XLMRobertaConfig(pad_token_id=1, **common)).eval()
+
+
+def reference(model, seqs, pooling):
+    out = []
+    with torch.inference_mode():
+        for s in seqs:
+            h = model(input_ids=torch.tensor([s])).last_hidden_state[0]
+            out.append(h[0] if pooling == "cls" else h.mean(0))
+    return torch.stack(out).numpy()
+
+
+@pytest.mark.parametrize("kind", ["bert", "xlm-roberta"])
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_fp32_equals_transformers_text_by_text(kind, pooling):
+    model = tiny_model(kind)
+    packed = packed_model(model, "cpu", "fp32")
+    assert isinstance(packed, PackedModel)
+    with torch.inference_mode():
+        got = packed.embed(SEQS, pooling).numpy()
+    np.testing.assert_allclose(got, reference(model, SEQS, pooling), atol=2e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["bert", "xlm-roberta"])
+def test_bf16_close_to_fp32(kind):
+    model = tiny_model(kind)
+    with torch.inference_mode():
+        low = packed_model(model, "cpu", "bf16").embed(SEQS, "mean")
+        high = packed_model(model, "cpu", "fp32").embed(SEQS, "mean")
+    assert low.dtype == torch.float32
+    cos = torch.nn.functional.cosine_similarity(low, high)
+    assert float(cos.min()) > 0.999
+    assert not torch.equal(low, high)  # the products really ran in bf16
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_attention_cut_into_chunks_gives_the_same_result(dtype, monkeypatch):
+    import clirlens.core.packed as packed_module
+
+    assert packed_module._chunks([(0, 5, 4)], heads=2, budget=64) == [
+        (0, 2, 4),
+        (8, 2, 4),
+        (16, 1, 4),
+    ]
+    model = tiny_model("xlm-roberta")
+    seqs = [SEQS[0]] * 3 + [SEQS[3]] * 4
+    packed = packed_model(model, "cpu", dtype)
+    with torch.inference_mode():
+        whole = packed.embed(seqs, "mean")
+        monkeypatch.setattr(packed_module._chunks, "__defaults__", (4 * 8 * 8,))
+        cut = packed.embed(seqs, "mean")
+    torch.testing.assert_close(cut, whole)
+
+
+def test_runner_is_built_once_per_model_and_dtype():
+    model = tiny_model("bert")
+    a = packed_model(model, "cpu", "bf16")
+    assert packed_model(model, "cpu", "bf16") is a
+    assert packed_model(model, "cpu", "fp32") is not a
+
+
+def test_unsupported_models_and_devices_fall_back():
+    from transformers import DistilBertConfig, DistilBertModel
+
+    distil = DistilBertModel(
+        DistilBertConfig(vocab_size=40, dim=32, n_layers=1, n_heads=4, hidden_dim=64)
+    ).eval()
+    assert packed_model(distil, "cpu", "fp32") is None
+    assert packed_model(tiny_model("bert"), "cuda", "fp32") is None
+    from transformers import BertConfig, BertModel
+
+    relative = BertModel(
+        BertConfig(
+            vocab_size=40,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            intermediate_size=64,
+            position_embedding_type="relative_key",
+        )
+    )
+    assert packed_model(relative, "cpu", "fp32") is None
+
+
+def test_dpr_wrapper_uses_its_bert_and_refuses_a_projection():
+    from transformers import DPRConfig, DPRQuestionEncoder
+
+    cfg = dict(
+        vocab_size=40,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+    )
+    torch.manual_seed(0)
+    dpr = DPRQuestionEncoder(DPRConfig(**cfg)).eval()
+    packed = packed_model(dpr, "cpu", "fp32")
+    assert packed is not None
+    with torch.inference_mode():
+        # an explicit mask: DPR would otherwise mask the pad id inside SEQS[2]
+        want = [
+            dpr(input_ids=torch.tensor([s]), attention_mask=torch.ones(1, len(s), dtype=int))
+            .pooler_output[0]
+            .numpy()
+            for s in SEQS
+        ]
+        np.testing.assert_allclose(packed.embed(SEQS, "cls").numpy(), want, atol=2e-5)
+    projected = DPRQuestionEncoder(DPRConfig(projection_dim=8, **cfg)).eval()
+    assert packed_model(projected, "cpu", "fp32") is None
+
+
+def test_encoder_gives_the_same_embeddings_with_and_without_packing(tmp_path):
+    folder = make_tiny_bert(
+        tmp_path / "tiny", sentence_transformers={"pooling": "mean", "normalize": True}
+    )
+    texts = ["hello world", "the cat sat on the mat", "a", "Paris is in France .", "b c"]
+    spec = parse_model_arg(str(folder))
+    packed = run(Encoder(spec, device="cpu", batch_size=2).encode(texts, "passage"))
+    padded = run(Encoder(spec, device="cpu", batch_size=2, packed=False).encode(texts, "passage"))
+    np.testing.assert_allclose(packed, padded, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(packed, axis=1), 1.0, atol=1e-5)
