@@ -66,7 +66,8 @@ class PackedModel:
         self._packed_linear = dtype == "bf16" and torch.backends.mkldnn.is_available()
         # the exact (erf) GELU is a oneDNN post-op of the up-projection: one pass less
         self._fused_gelu = self._packed_linear and getattr(cfg, "hidden_act", None) == "gelu"
-        self.layers = [self._convert(layer) for layer in backbone.encoder.layer]
+        with torch.no_grad():
+            self.layers = [self._convert(layer) for layer in backbone.encoder.layer]
 
     # -- weights ------------------------------------------------------------------------------
     def _weight(self, w: Any, b: Any) -> tuple[Any, Any]:
@@ -87,6 +88,12 @@ class PackedModel:
         sa = layer.attention.self
         qkv_w = torch.cat([sa.query.weight, sa.key.weight, sa.value.weight])
         qkv_b = torch.cat([sa.query.bias, sa.key.bias, sa.value.bias])
+        if self.dtype == "bf16":
+            # bf16 attention (see _attention) takes queries already scaled by 1/sqrt(d):
+            # scaled here once, before rounding to bf16, instead of once per call
+            rows = self.heads * self.head_dim
+            qkv_w[:rows] *= self.head_dim**-0.5
+            qkv_b[:rows] *= self.head_dim**-0.5
         qkv, qkv_bias = self._weight(qkv_w, qkv_b)
         out, out_bias = self._weight(
             layer.attention.output.dense.weight, layer.attention.output.dense.bias
@@ -179,12 +186,11 @@ class PackedModel:
         h, d = self.heads, self.head_dim
         low = self.dtype == "bf16"
         ctx = torch.empty((qkv.shape[0], h * d), dtype=qkv.dtype)
-        scale = d**-0.5
         for start, count, length in _chunks(groups, h):
             end = start + count * length
             block = qkv[start:end].view(count, length, 3, h, d).permute(2, 0, 3, 1, 4)
             if low:
-                q = (block[0] * scale).reshape(count * h, length, d)
+                q = block[0].reshape(count * h, length, d)  # pre-scaled by 1/sqrt(d)
                 k = block[1].reshape(count * h, length, d)
                 v = block[2].reshape(count * h, length, d)
                 weights = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)

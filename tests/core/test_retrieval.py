@@ -70,6 +70,17 @@ def test_dense_search_equals_brute_force(tiny, tmp_path):
         )
 
 
+def test_k_beyond_the_corpus_returns_every_passage_once(tiny, tmp_path):
+    r = retriever(tiny, tmp_path)
+    run(r.prepare(CORPUS))
+    result = run(r.search(QUERIES, k=len(CORPUS) + 4))  # FAISS fills the rest with -1
+    for q in QUERIES:
+        top = result.top(q.id)
+        assert sorted(sp.passage_id for sp in top) == sorted(p.id for p in CORPUS)
+        assert [sp.rank for sp in top] == list(range(1, len(CORPUS) + 1))
+        assert all(isinstance(sp.score, float) for sp in top)
+
+
 def test_cache_hit_then_invalidation_on_corpus_and_model_change(tiny, tmp_path):
     r = retriever(tiny, tmp_path)
     run(r.prepare(CORPUS))
