@@ -140,7 +140,7 @@ class PackedModel:
             qkv = self._linear(x.to(low), layer.qkv, layer.qkv_bias)
             ctx = self._attention(qkv, groups)
             a = self._linear(ctx, layer.out, layer.out_bias)
-            x = layer.ln1(x + a.float())
+            x = layer.ln1(torch.add(x, a))  # fp32 + bf16 -> fp32 in one pass
             if self._fused_gelu:
                 h = torch.ops.mkldnn._linear_pointwise(
                     x.to(low), layer.up, layer.up_bias, "gelu", [], "none"
@@ -148,7 +148,7 @@ class PackedModel:
             else:
                 h = layer.act(self._linear(x.to(low), layer.up, layer.up_bias))
             d = self._linear(h, layer.down, layer.down_bias)
-            x = layer.ln2(x + d.float())
+            x = layer.ln2(torch.add(x, d))
         return x, starts
 
     def _embed(self, ids: Any, lengths: np.ndarray, starts: np.ndarray) -> Any:
@@ -190,14 +190,13 @@ class PackedModel:
             end = start + count * length
             block = qkv[start:end].view(count, length, 3, h, d).permute(2, 0, 3, 1, 4)
             if low:
-                q = block[0].reshape(count * h, length, d)  # pre-scaled by 1/sqrt(d)
-                k = block[1].reshape(count * h, length, d)
-                v = block[2].reshape(count * h, length, d)
+                # one copy into head-major order; q is pre-scaled by 1/sqrt(d) (_convert)
+                q, k, v = block.reshape(3, count * h, length, d)
                 weights = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)
                 out = torch.bmm(weights, v).view(count, h, length, d)
             else:
                 out = sdpa(block[0], block[1], block[2])  # (count, heads, length, head_dim)
-            ctx[start:end] = out.permute(0, 2, 1, 3).reshape(count * length, h * d)
+            ctx[start:end].view(count, length, h, d).copy_(out.permute(0, 2, 1, 3))
         return ctx
 
     def embed(self, seqs: Sequence[Sequence[int]], pooling: str) -> Any:
