@@ -4,6 +4,8 @@ then R@1 th->en on full XQuAD in fp32 and bf16.
 
 Prints ratios (ours / sentence-transformers) so the figure does not depend on the machine's
 absolute speed, and the raw bf16/fp32 matrix-product speed-up of this CPU for reference.
+clirlens runs twice: its default padding-free forward pass (core/packed.py) and, for
+comparison, transformers' forward on padded batches (``Encoder(packed=False)``).
 Run: python benchmarks/bench_encoder.py [--n 120] [--batch-size 32] [--repeats 2]
 """
 
