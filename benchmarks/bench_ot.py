@@ -72,6 +72,7 @@ def heatmap(enc: Encoder, data, repeats: int) -> None:
         ("sinkhorn     ε=0.005", {"solver": "sinkhorn", "eps": 0.005}),
         ("sinkhorn_log ε=0.005", {"solver": "sinkhorn_log", "eps": 0.005}),
         ("sinkhorn_log ε=0.002 (auto)", {"solver": "sinkhorn", "eps": 0.002}),
+        ("sinkhorn_log ε=0.001 (auto)", {"solver": "sinkhorn", "eps": 0.001}),
         ("emd", {"solver": "emd"}),
         ("unbalanced   ε=0.05 τ=1", {"solver": "unbalanced", "eps": 0.05, "tau": 1.0}),
     ]:
