@@ -38,6 +38,7 @@ from clirlens.gui.dashboard_charts import ACCURACY, DashboardCharts
 from clirlens.gui.judging import human_qrels_by_direction
 from clirlens.gui.judgments_service import service_for
 from clirlens.gui.metrics_table import MetricsTable
+from clirlens.gui.ot_options import OtOptionsButton
 from clirlens.gui.query_browser import model_letter
 
 # options of core.dashboard.alignment_scores (none: its defaults)
@@ -52,7 +53,6 @@ class DashboardView(QWidget):
         self.controller = controller
         self.service = service_for(controller)
         self.report: Report | None = None
-        self.alignment_options = dict(ALIGNMENT_OPTIONS)
         self._pending: Callable[[], None] | None = None
         self._running = ""  # title of the evaluation job while it runs
         self._custom_directions = False
@@ -78,6 +78,8 @@ class DashboardView(QWidget):
             "each model's mean OT cost between the query language's questions and their "
             "English parallels (token states of the last layer, Sinkhorn)"
         )
+        self.ot_options = OtOptionsButton(dict(ALIGNMENT_OPTIONS))
+        self.alignment_check.toggled.connect(self.ot_options.setEnabled)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.clicked.connect(self.evaluate)
         self.export_button = QToolButton()
@@ -101,6 +103,7 @@ class DashboardView(QWidget):
         controls.addWidget(QLabel("Campaign"))
         controls.addWidget(self.campaign_combo)
         controls.addWidget(self.alignment_check)
+        controls.addWidget(self.ot_options)
         controls.addWidget(self.evaluate_button)
         controls.addStretch(1)
         controls.addWidget(QLabel("Chart"))
@@ -237,7 +240,7 @@ class DashboardView(QWidget):
                 human=human,
                 pair=self.controller.pair if len(ws.models) >= 2 else None,
                 alignment=self.alignment_check.isChecked(),
-                alignment_options=self.alignment_options,
+                alignment_options=self.ot_options.options(),
             )
         except UserError as exc:
             self.controller.report("Evaluating", exc)
