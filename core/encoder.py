@@ -5,7 +5,9 @@ length and cut into batches; the forward pass runs under ``torch.inference_mode`
 
 On the CPU, BERT-family models (BERT, XLM-R, RoBERTa, DPR's BERT) run the padding-free
 forward pass of :mod:`clirlens.core.packed`: a batch's texts are concatenated, so no work
-goes to pad tokens, and bf16 products use oneDNN weights packed once. On an idle 2-core
+goes to pad tokens, and bf16 products use oneDNN weights packed once. Token states (OT) use
+it too, running only the layers up to the one asked for (600 Thai questions and 60 English
+paragraphs: 1.6x faster than transformers' padded forward in fp32, 1.7x in bf16). On an idle 2-core
 AVX512-BF16 CPU (no AMX), 120 XQuAD paragraphs, batches of 32, multilingual-e5-small: bf16
 1.96-2.16x sentence-transformers' own bf16 (1.7x on all 480 en+th paragraphs, where sorted
 batches pad less), fp32 1.4-1.7x. ``packed=False`` (or another model or device) runs
@@ -258,7 +260,9 @@ class Encoder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         throttle = Throttle(0.25)
         yield Progress(0, len(texts), f"token states with {self.name}")
-        with torch.inference_mode(), self._autocast():
+        packed = self._packed_model()
+        depth = layer if layer >= 0 else n_layers + 1 + layer  # layers to run (0: embeddings)
+        with torch.inference_mode(), self._autocast(enabled=packed is None):
             for start in range(0, len(texts), self.batch_size):
                 batch = [int(i) for i in order[start : start + self.batch_size]]
                 enc = tok(
@@ -270,12 +274,19 @@ class Encoder:
                     return_special_tokens_mask=True,
                     return_tensors="pt",
                 )
-                outputs = lm.model(
-                    input_ids=enc["input_ids"].to(lm.device),
-                    attention_mask=enc["attention_mask"].to(lm.device),
-                    output_hidden_states=True,
-                )
-                states = outputs.hidden_states[layer].float().cpu().numpy()
+                if packed is not None:
+                    lengths = enc["attention_mask"].sum(1).tolist()
+                    seqs = [enc["input_ids"][r, :n].tolist() for r, n in enumerate(lengths)]
+                    flat, starts = packed.hidden_states(seqs, layers=depth)
+                    flat = flat.numpy()
+                    states = [flat[starts[r] : starts[r + 1]] for r in range(len(seqs))]
+                else:
+                    outputs = lm.model(
+                        input_ids=enc["input_ids"].to(lm.device),
+                        attention_mask=enc["attention_mask"].to(lm.device),
+                        output_hidden_states=True,
+                    )
+                    states = outputs.hidden_states[layer].float().cpu().numpy()
                 for row, i in enumerate(batch):
                     results[i] = self._token_record(texts[i], prefix, enc, row, states[row], layer)
                 done = min(start + self.batch_size, len(texts))

@@ -122,8 +122,15 @@ class PackedModel:
         return torch.nn.functional.linear(x, w, b)
 
     # -- forward ------------------------------------------------------------------------------
-    def hidden_states(self, seqs: Sequence[Sequence[int]]) -> tuple[Any, np.ndarray]:
-        """Last hidden states of all tokens of ``seqs`` concatenated, shape
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    def hidden_states(
+        self, seqs: Sequence[Sequence[int]], layers: int | None = None
+    ) -> tuple[Any, np.ndarray]:
+        """Hidden states after the first ``layers`` layers (default all: the last hidden
+        states; 0: the embeddings) of all tokens of ``seqs`` concatenated, shape
         ``(sum(len), hidden)`` in fp32, and the start offsets of each text (``len+1``)."""
         import torch
 
@@ -136,7 +143,7 @@ class PackedModel:
         x = self._embed(ids, lengths, starts)
         groups = _equal_length_runs(lengths, starts)
         low = torch.bfloat16 if self.dtype == "bf16" else torch.float32
-        for layer in self.layers:
+        for layer in self.layers[: self.num_layers if layers is None else layers]:
             qkv = self._linear(x.to(low), layer.qkv, layer.qkv_bias)
             ctx = self._attention(qkv, groups)
             a = self._linear(ctx, layer.out, layer.out_bias)

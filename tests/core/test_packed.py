@@ -161,3 +161,19 @@ def test_encoder_gives_the_same_embeddings_with_and_without_packing(tmp_path):
     padded = run(Encoder(spec, device="cpu", batch_size=2, packed=False).encode(texts, "passage"))
     np.testing.assert_allclose(packed, padded, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(packed, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [-1, 0, 1, -2])
+def test_token_states_equal_transformers_at_every_layer(tmp_path, layer):
+    folder = make_tiny_bert(
+        tmp_path / "tiny", sentence_transformers={"pooling": "mean", "prompts": {"query": "q: "}}
+    )
+    texts = ["hello world", "the cat sat on the mat", "Paris"]
+    spec = parse_model_arg(str(folder))
+    packed = run(Encoder(spec, device="cpu", batch_size=2).token_states(texts, "query", layer))
+    padded = run(
+        Encoder(spec, device="cpu", batch_size=2, packed=False).token_states(texts, "query", layer)
+    )
+    for p, q in zip(packed, padded, strict=True):
+        assert (p.tokens, p.offsets, p.special) == (q.tokens, q.offsets, q.special)
+        np.testing.assert_allclose(p.vectors, q.vectors, atol=2e-5)
