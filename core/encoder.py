@@ -122,8 +122,16 @@ class Encoder:
             "requested_revision": r.spec.revision,
             "dtype": self.dtype,
             "device": self._device_used(),
+            "forward": self._forward_used(),
             **conventions,
         }
+
+    def _forward_used(self) -> str:
+        """Which forward pass made this run's embeddings: ``"packed"`` (core/packed.py),
+        ``"transformers"``, or, when the model was never loaded, a note saying so."""
+        if self._loaded is None:
+            return "not run (every embedding came from the cache)"
+        return "packed" if self._packed_model() is not None else "transformers"
 
     def _device_used(self) -> str:
         """The device the model ran on; a run served wholly from the cache never loaded it

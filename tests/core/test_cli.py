@@ -130,6 +130,7 @@ def test_eval_writes_runs_metrics_and_manifest(tmp_path, tiny, capsys):
     assert all(r["value"] == 1.0 for r in records if r["measure"] == "R@100")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["models"][0]["revision"].startswith("sha256:")
+    assert manifest["models"][0]["forward"] == "packed"  # a BERT on the CPU
     assert set(manifest["dataset"]["sha256"]) == {"en", "xx"}
     runs = sorted(p.name for p in (out / "runs").iterdir())
     assert len(runs) == 4 and (out / "per_query.csv").is_file()
