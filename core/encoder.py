@@ -5,13 +5,14 @@ length and cut into batches; the forward pass runs under ``torch.inference_mode`
 
 On the CPU, BERT-family models (BERT, XLM-R, RoBERTa, DPR's BERT) run the padding-free
 forward pass of :mod:`clirlens.core.packed`: a batch's texts are concatenated, so no work
-goes to pad tokens, and bf16 products use oneDNN weights packed once. Token states (OT) use
-it too, running only the layers up to the one asked for (600 Thai questions and 60 English
-paragraphs: 1.6x faster than transformers' padded forward in fp32, 1.7x in bf16). On an idle 2-core
-AVX512-BF16 CPU (no AMX), 120 XQuAD paragraphs, batches of 32, multilingual-e5-small: bf16
-1.94-2.16x sentence-transformers' own bf16 (median 2.00 over 7 runs) (1.7x on all 480 en+th paragraphs, where sorted
-batches pad less), fp32 1.5-1.8x. ``packed=False`` (or another model or device) runs
-transformers' forward on padded batches, bf16 under ``torch.autocast`` with fp32 weights.
+goes to pad tokens, and bf16 products use oneDNN weights packed once. Token states (OT)
+use it too, running only the layers up to the one asked for (600 Thai questions and 60
+English paragraphs: 1.6x faster than transformers' padded forward in fp32, 1.7x in bf16).
+On an idle 2-core AVX512-BF16 CPU (no AMX), 120 XQuAD paragraphs, batches of 32,
+multilingual-e5-small: bf16 1.94-2.16x sentence-transformers' own bf16 (median 2.00 over 7
+runs; 1.7x on all 480 en+th paragraphs, where sorted batches pad less), fp32 1.5-1.8x.
+``packed=False`` (or another model or device) runs transformers' forward on padded
+batches, bf16 under ``torch.autocast`` with fp32 weights.
 
 ``dtype="bf16"``: matrix products in bfloat16; softmax statistics, layer norms, the
 residual stream and pooling in fp32. The fp32 weights are shared with fp32 encoders of the
