@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from clirlens.core.errors import ModelError
+
 # model types whose encoder is BERT's post-norm stack with absolute positions
 _FAMILY = {"bert": "bert", "roberta": "roberta", "xlm-roberta": "roberta", "camembert": "roberta"}
 
@@ -136,7 +138,10 @@ class PackedModel:
 
         lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
         if (lengths == 0).any():
-            raise ValueError("a sequence to encode has no tokens")
+            raise ModelError(
+                f"text {int(np.argmax(lengths == 0))} of the batch has no tokens to encode "
+                "(an empty text, and a tokenizer that adds no special tokens)"
+            )
         starts = np.zeros(len(seqs) + 1, dtype=np.int64)
         np.cumsum(lengths, out=starts[1:])
         ids = torch.from_numpy(np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs]))

@@ -94,6 +94,14 @@ def test_attention_cut_into_chunks_gives_the_same_result(dtype, monkeypatch):
     torch.testing.assert_close(cut, whole)
 
 
+def test_a_text_without_tokens_is_a_clear_error():
+    from clirlens.core.errors import ModelError
+
+    packed = packed_model(tiny_model("bert"), "cpu", "fp32")
+    with pytest.raises(ModelError, match="text 1 of the batch has no tokens"):
+        packed.embed([[5, 6], []], "mean")
+
+
 def test_runner_is_built_once_per_model_and_dtype():
     model = tiny_model("bert")
     a = packed_model(model, "cpu", "bf16")
