@@ -94,6 +94,19 @@ def test_attention_cut_into_chunks_gives_the_same_result(dtype, monkeypatch):
     torch.testing.assert_close(cut, whole)
 
 
+def test_bf16_without_onednn_uses_plain_bf16_products(monkeypatch):
+    """Builds without oneDNN (e.g. some ARM wheels): bf16 weights through F.linear and the
+    model's own activation; the same embeddings to bf16 rounding."""
+    model = tiny_model("xlm-roberta")
+    with torch.inference_mode():
+        onednn = PackedModel(model, "roberta", "bf16").embed(SEQS, "mean")
+        monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+        plain = PackedModel(model, "roberta", "bf16")
+        assert not plain._packed_linear and not plain._fused_gelu
+        got = plain.embed(SEQS, "mean")
+    assert float(torch.nn.functional.cosine_similarity(got, onednn).min()) > 0.999
+
+
 def test_a_text_without_tokens_is_a_clear_error():
     from clirlens.core.errors import ModelError
 
