@@ -65,7 +65,7 @@ class PackedModel:
         self.heads = int(cfg.num_attention_heads)
         self.head_dim = int(cfg.hidden_size) // self.heads
         self.pad_id = int(cfg.pad_token_id if cfg.pad_token_id is not None else 0)
-        self._packed_linear = dtype == "bf16" and torch.backends.mkldnn.is_available()
+        self._packed_linear = dtype == "bf16" and _onednn_linear_available()
         # the exact (erf) GELU is a oneDNN post-op of the up-projection: one pass less
         self._fused_gelu = self._packed_linear and getattr(cfg, "hidden_act", None) == "gelu"
         with torch.no_grad():
@@ -237,6 +237,21 @@ def _equal_length_runs(lengths: np.ndarray, starts: np.ndarray) -> list[tuple[in
         runs.append((int(starts[i]), j - i + 1, int(lengths[i])))
         i = j + 1
     return runs
+
+
+def _onednn_linear_available() -> bool:
+    """oneDNN's packed-weight linear ops (private to torch, used by its inductor backend):
+    present in the CPU builds clirlens pins; plain ``F.linear`` on bf16 weights otherwise."""
+    import torch
+
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        torch.ops.mkldnn._linear_pointwise.default  # noqa: B018 - a lookup that may fail
+        torch.ops.mkldnn._reorder_linear_weight.default  # noqa: B018
+    except (AttributeError, RuntimeError):
+        return False
+    return True
 
 
 def _chunks(
