@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from clirlens.core.cache import Cache
 from clirlens.core.errors import DataError
@@ -57,7 +58,10 @@ def test_cancel_mid_indexing_keeps_app_usable_and_cache_consistent(
     controller.jobs.progressChanged.connect(on_progress)
     assert window.open_workspace(config)
     assert window.progress.isVisible() or controller.jobs.busy
+    cursor = QApplication.overrideCursor()  # the busy cursor while the job runs
+    assert cursor is not None and cursor.shape() == Qt.CursorShape.BusyCursor
     qtbot.waitUntil(lambda: not controller.jobs.busy, timeout=120_000)
+    assert QApplication.overrideCursor() is None  # and back once it is cancelled
     controller.jobs.progressChanged.disconnect(on_progress)
     encoding = [p for p in seen if "encoding passages" in p.message]
     assert encoding and encoding[-1].done < encoding[-1].total  # stopped mid-way
