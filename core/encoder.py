@@ -180,9 +180,10 @@ class Encoder:
                         input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device)
                     ).last_hidden_state
                     pooled = self._pool(hidden, mask.to(lm.device))
+                pooled = pooled.float()
                 if spec.normalize:
-                    pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=-1)
-                out[batch] = pooled.float().cpu().numpy()
+                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
+                out[batch] = pooled.cpu().numpy()
                 done = min(start + self.batch_size, n)
                 if throttle() or done == n:
                     yield Progress(

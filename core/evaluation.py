@@ -111,7 +111,9 @@ def evaluate(run: Run, qrels: Qrels, measures: Sequence[str] = DEFAULT_MEASURES)
         # it was given, so they are looked up by identity (str() for any other)
         by_id = {id(m): table[n] for m, n in zip(parsed, names, strict=True)}
         for metric in ir_measures.iter_calc(parsed, ir_qrels, ir_run):
-            column = by_id.get(id(metric.measure)) or table[str(metric.measure)]
+            column = by_id.get(id(metric.measure))
+            if column is None:
+                column = table[str(metric.measure)]
             if metric.query_id in column:
                 column[metric.query_id] = float(metric.value)
     aggregate = {n: float(np.mean(list(table[n].values()))) for n in names}

@@ -23,6 +23,7 @@ float rounding in fp32 (tested). Models outside that family, or on another devic
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Sequence
@@ -124,10 +125,6 @@ class PackedModel:
         return torch.nn.functional.linear(x, w, b)
 
     # -- forward ------------------------------------------------------------------------------
-    @property
-    def num_layers(self) -> int:
-        return len(self.layers)
-
     def hidden_states(
         self, seqs: Sequence[Sequence[int]], layers: int | None = None
     ) -> tuple[Any, np.ndarray]:
@@ -148,7 +145,7 @@ class PackedModel:
         x = self._embed(ids, lengths, starts)
         groups = _equal_length_runs(lengths, starts)
         low = torch.bfloat16 if self.dtype == "bf16" else torch.float32
-        for layer in self.layers[: self.num_layers if layers is None else layers]:
+        for layer in self.layers[:layers]:  # None: all
             qkv = self._linear(x.to(low), layer.qkv, layer.qkv_bias)
             ctx = self._attention(qkv, groups)
             a = self._linear(ctx, layer.out, layer.out_bias)
@@ -229,13 +226,11 @@ class PackedModel:
 def _equal_length_runs(lengths: np.ndarray, starts: np.ndarray) -> list[tuple[int, int, int]]:
     """``(token start, number of texts, length)`` for each run of consecutive equal lengths."""
     runs: list[tuple[int, int, int]] = []
-    i = 0
-    while i < len(lengths):
-        j = i
-        while j + 1 < len(lengths) and lengths[j + 1] == lengths[i]:
-            j += 1
-        runs.append((int(starts[i]), j - i + 1, int(lengths[i])))
-        i = j + 1
+    first = 0
+    for length, run in itertools.groupby(lengths.tolist()):
+        count = len(list(run))
+        runs.append((int(starts[first]), count, length))
+        first += count
     return runs
 
 
@@ -272,15 +267,13 @@ def _backbone(model: Any) -> tuple[Any, str] | None:
     """The BERT-family backbone inside a loaded transformers model, with its family."""
     cfg = getattr(model, "config", None)
     kind = getattr(cfg, "model_type", None)
-    if kind == "dpr":
+    if kind == "dpr":  # its BERT, checked as any other; a projection is not supported
         if int(getattr(cfg, "projection_dim", 0) or 0) != 0:
             return None
-        for outer in ("question_encoder", "ctx_encoder"):
-            inner = getattr(model, outer, None)
-            if inner is not None and hasattr(inner, "bert_model"):
-                return inner.bert_model, "bert"
-        return None
-    family = _FAMILY.get(kind or "")
+        inner = getattr(model, "question_encoder", None) or getattr(model, "ctx_encoder", None)
+        model, family = getattr(inner, "bert_model", None), "bert"
+    else:
+        family = _FAMILY.get(kind or "")
     if family is None or not hasattr(model, "encoder") or not hasattr(model, "embeddings"):
         return None
     if getattr(cfg, "position_embedding_type", "absolute") not in (None, "absolute"):

@@ -43,14 +43,9 @@ from clirlens.core.ot.session import (
 from clirlens.gui import align_export
 from clirlens.gui.align_plot import AlignPlot, token_font
 from clirlens.gui.jobs import Failure, JobRunner
+from clirlens.gui.ot_options import SOLVERS
 from clirlens.gui.query_browser import model_letter
 
-SOLVERS = (
-    ("Sinkhorn", "sinkhorn"),
-    ("Sinkhorn (log-domain)", "sinkhorn_log"),
-    ("EMD (exact)", "emd"),
-    ("Unbalanced", "unbalanced"),
-)
 MODE_NAMES = (("Plan P", "plan"), ("Cost C", "cost"), ("Argmax lines", "lines"))
 LOG_EPS_RANGE = (-3.0, 0.0)  # the slider holds log10 ε
 WINDOW = 64  # target tokens shown when windowing a long passage

@@ -94,7 +94,7 @@ def build_app_parser() -> argparse.ArgumentParser:
         choices=("fp32", "bf16"),
         default="fp32",
         dest="app_dtype",
-        help="encoder precision: bf16 runs matrix products in bfloat16 (autocast)",
+        help="encoder precision: bf16 runs matrix products in bfloat16",
     )
     g.add_argument(
         "--db",

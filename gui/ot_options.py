@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from clirlens.core.dashboard import ALIGNMENT_DEFAULTS
 
-SOLVERS = (
+SOLVERS = (  # (label, solver) as the menus show them; the align view uses them too
     ("Sinkhorn", "sinkhorn"),
     ("Sinkhorn (log-domain)", "sinkhorn_log"),
     ("EMD (exact)", "emd"),

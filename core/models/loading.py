@@ -9,7 +9,7 @@
 * A model that is neither local nor reachable raises :class:`ModelError` naming it and how
   to get it.
 * The same model (source, revision, device) loaded twice in one process is reused; weights
-  are kept in fp32 (bf16 encoders run under autocast and share them).
+  are kept in fp32 (bf16 encoders share them: see the encoder's notes).
 """
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def load(spec: ModelSpec, device: str = "auto", dtype: str = "fp32") -> LoadedMo
         raise ModelError(f"dtype {dtype!r} is not supported (fp32 or bf16)")
     resolved = resolve(spec)
     dev = pick_device(device)
-    # weights stay fp32 whatever ``dtype`` is: bf16 runs under autocast (see encoder), so an
-    # fp32 and a bf16 encoder of the same model share one copy
+    # weights stay fp32 whatever ``dtype`` is (bf16 runs under autocast or from the packed
+    # path's own bf16 copy, see encoder), so an fp32 and a bf16 encoder share one copy
     key = (str(resolved.path), resolved.revision, dev, "fp32")
     with _LOCK:
         if key in _CACHE:

@@ -26,21 +26,24 @@ SEQS = [
 ]
 
 
+# the configuration of every tiny model here
+TINY = dict(
+    vocab_size=40,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=64,
+    max_position_embeddings=64,
+)
+
+
 def tiny_model(kind: str):
     from transformers import BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
 
     torch.manual_seed(0)
-    common = dict(
-        vocab_size=40,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
     if kind == "bert":
-        return BertModel(BertConfig(**common)).eval()
-    return XLMRobertaModel(XLMRobertaConfig(pad_token_id=1, **common)).eval()
+        return BertModel(BertConfig(**TINY)).eval()
+    return XLMRobertaModel(XLMRobertaConfig(pad_token_id=1, **TINY)).eval()
 
 
 def reference(model, seqs, pooling):
@@ -132,31 +135,15 @@ def test_unsupported_models_and_devices_fall_back():
     assert packed_model(tiny_model("bert"), "cuda", "fp32") is None
     from transformers import BertConfig, BertModel
 
-    relative = BertModel(
-        BertConfig(
-            vocab_size=40,
-            hidden_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=4,
-            intermediate_size=64,
-            position_embedding_type="relative_key",
-        )
-    )
+    relative = BertModel(BertConfig(**TINY, position_embedding_type="relative_key"))
     assert packed_model(relative, "cpu", "fp32") is None
 
 
 def test_dpr_wrapper_uses_its_bert_and_refuses_a_projection():
     from transformers import DPRConfig, DPRQuestionEncoder
 
-    cfg = dict(
-        vocab_size=40,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-    )
     torch.manual_seed(0)
-    dpr = DPRQuestionEncoder(DPRConfig(**cfg)).eval()
+    dpr = DPRQuestionEncoder(DPRConfig(**TINY)).eval()
     packed = packed_model(dpr, "cpu", "fp32")
     assert packed is not None
     with torch.inference_mode():
@@ -168,7 +155,7 @@ def test_dpr_wrapper_uses_its_bert_and_refuses_a_projection():
             for s in SEQS
         ]
         np.testing.assert_allclose(packed.embed(SEQS, "cls").numpy(), want, atol=2e-5)
-    projected = DPRQuestionEncoder(DPRConfig(projection_dim=8, **cfg)).eval()
+    projected = DPRQuestionEncoder(DPRConfig(projection_dim=8, **TINY)).eval()
     assert packed_model(projected, "cpu", "fp32") is None
 
 
