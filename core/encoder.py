@@ -104,8 +104,9 @@ class Encoder:
             "conventions": r.spec.conventions(),
             "dtype": self.dtype,
             # 2: sentence embeddings from the padding-free forward pass (core/packed.py),
-            # which rounds differently from transformers' padded one in bf16
-            "v": 2,
+            # which rounds differently from transformers' padded one in bf16; 3 (bf16 only):
+            # its attention normalises after the second product (packed._attention_bf16)
+            "v": 3 if self.dtype == "bf16" else 2,
         }
         if not self.packed:  # transformers' padded forward rounds differently in bf16
             payload["forward"] = "transformers"

@@ -185,3 +185,32 @@ def test_token_states_equal_transformers_at_every_layer(tmp_path, layer):
     for p, q in zip(packed, padded, strict=True):
         assert (p.tokens, p.offsets, p.special) == (q.tokens, q.offsets, q.special)
         np.testing.assert_allclose(p.vectors, q.vectors, atol=2e-5)
+
+
+def _softmax_attention(q, k, v):
+    w = torch.softmax(q.float() @ k.float().transpose(1, 2), dim=-1)
+    return w @ v.float()
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_bf16_attention_equals_softmax_attention(scale):
+    """Without the row maximum while exp cannot overflow; scores past exp's range (scale 30
+    puts many above 88, and rows wholly below -87) fall back to the softmax kernel."""
+    from clirlens.core.packed import _attention_bf16
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(6, 17, 8, generator=g) for _ in range(3))
+    q = q * scale
+    scores = q @ k.transpose(1, 2)
+    assert (scores.abs().max() > 88) == (scale > 1)
+    q, k, v = (t.bfloat16() for t in (q, k, v))
+    got = _attention_bf16(q, k, v)
+    assert got.dtype == torch.bfloat16 and torch.isfinite(got).all()
+    kernel = torch.bmm(torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1), v)
+    if scale > 1:  # the fallback is the softmax kernel's result exactly
+        assert torch.equal(got, kernel)
+    else:  # as close to fp32 as the kernel's bf16 result is
+        exact = _softmax_attention(q, k, v).numpy()
+        err = np.abs(got.float().numpy() - exact).max()
+        assert err < 1e-2 * np.abs(exact).max()
+        assert err <= 2 * np.abs(kernel.float().numpy() - exact).max()
