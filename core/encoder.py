@@ -9,15 +9,15 @@ goes to pad tokens, and bf16 products use oneDNN weights packed once. Token stat
 use it too, running only the layers up to the one asked for (600 Thai questions and 60
 English paragraphs: 1.6x faster than transformers' padded forward in fp32, 1.7x in bf16).
 On an idle 2-core AVX512-BF16 CPU (no AMX), 120 XQuAD paragraphs, batches of 32,
-multilingual-e5-small: bf16 1.94-2.16x sentence-transformers' own bf16 (median 2.00 over 7
-runs; 1.7x on all 480 en+th paragraphs, where sorted batches pad less), fp32 1.5-1.8x.
+multilingual-e5-small: bf16 2.10-2.24x sentence-transformers' own bf16 (7 runs; 1.8-1.9x
+on all 480 en+th paragraphs, where sorted batches pad less), fp32 1.6-1.8x.
 ``packed=False`` (or another model or device) runs transformers' forward on padded
 batches, bf16 under ``torch.autocast`` with fp32 weights.
 
-``dtype="bf16"``: matrix products in bfloat16; softmax statistics, layer norms, the
-residual stream and pooling in fp32. The fp32 weights are shared with fp32 encoders of the
-same model; the packed path keeps its own bf16 copy of the layer weights (42 MB for
-multilingual-e5-small). R@1 th->en on XQuAD: bf16 73.70, fp32 73.36.
+``dtype="bf16"``: matrix products and attention weights in bfloat16 (accumulated in fp32);
+layer norms, the residual stream and pooling in fp32. The fp32 weights are shared with fp32
+encoders of the same model; the packed path keeps its own bf16 copy of the layer weights
+(42 MB for multilingual-e5-small). R@1 th->en on XQuAD: bf16 73.45, fp32 73.36.
 
 Pooling (DESIGN.md §3): ``cls`` takes the first token's last hidden state; ``mean`` averages
 the last hidden states over the attention mask, ``sum_i m_i h_i / sum_i m_i``. With
