@@ -14,10 +14,11 @@ on all 480 en+th paragraphs, where sorted batches pad less), fp32 1.6-1.8x.
 ``packed=False`` (or another model or device) runs transformers' forward on padded
 batches, bf16 under ``torch.autocast`` with fp32 weights.
 
-``dtype="bf16"``: matrix products and attention weights in bfloat16 (accumulated in fp32);
-layer norms, the residual stream and pooling in fp32. The fp32 weights are shared with fp32
-encoders of the same model; the packed path keeps its own bf16 copy of the layer weights
-(42 MB for multilingual-e5-small). R@1 th->en on XQuAD: bf16 73.45, fp32 73.36.
+``dtype="bf16"``: matrix products, attention weights and the residual stream in bfloat16
+(products accumulated in fp32); layer norm statistics and pooling in fp32. The fp32 weights
+are shared with fp32 encoders of the same model; the packed path keeps its own bf16 copy of
+the layer weights (42 MB for multilingual-e5-small). R@1 th->en on XQuAD: bf16 73.45,
+fp32 73.36.
 
 Pooling (DESIGN.md §3): ``cls`` takes the first token's last hidden state; ``mean`` averages
 the last hidden states over the attention mask, ``sum_i m_i h_i / sum_i m_i``. With
@@ -105,7 +106,8 @@ class Encoder:
             "dtype": self.dtype,
             # 2: sentence embeddings from the padding-free forward pass (core/packed.py),
             # which rounds differently from transformers' padded one in bf16; 3 (bf16 only):
-            # its attention normalises after the second product (packed._attention_bf16)
+            # its attention normalises after the second product (packed._attention_bf16) and
+            # its residual stream is bf16
             "v": 3 if self.dtype == "bf16" else 2,
         }
         if not self.packed:  # transformers' padded forward rounds differently in bf16
