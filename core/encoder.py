@@ -9,7 +9,7 @@ goes to pad tokens, and bf16 products use oneDNN weights packed once. Token stat
 use it too, running only the layers up to the one asked for (600 Thai questions and 60
 English paragraphs: 1.6x faster than transformers' padded forward in fp32, 1.7x in bf16).
 On an idle 2-core AVX512-BF16 CPU (no AMX), 120 XQuAD paragraphs, batches of 32,
-multilingual-e5-small: bf16 2.10-2.24x sentence-transformers' own bf16 (7 runs; 1.8-1.9x
+multilingual-e5-small: bf16 2.08-2.26x sentence-transformers' own bf16 (5 runs; 1.91-1.96x
 on all 480 en+th paragraphs, where sorted batches pad less), fp32 1.6-1.8x.
 ``packed=False`` (or another model or device) runs transformers' forward on padded
 batches, bf16 under ``torch.autocast`` with fp32 weights.
