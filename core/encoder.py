@@ -240,7 +240,6 @@ class Encoder:
         return torch.from_numpy(ids), torch.from_numpy(mask)
 
     def _pool(self, hidden, mask):
-
         hidden = hidden.float()
         if self.spec.pooling == "cls":
             pooled = hidden[:, 0]

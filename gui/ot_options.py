@@ -81,14 +81,7 @@ class OtOptionsButton(QToolButton):
             spin.valueChanged.connect(self._changed)
 
     def set_options(self, options: dict[str, Any]) -> None:
-        known = {"solver", "eps", "tau", "weights", "layer", "n", "cost_pairs"}
-        self._fixed = {k: v for k, v in options.items() if k not in known}
         boxes = {"solver": self.solver_box, "weights": self.weights_box}
-        for key, box in boxes.items():
-            if key in options:
-                index = box.findData(options[key])
-                if index >= 0:
-                    box.setCurrentIndex(index)
         spins = {
             "eps": self.eps_box,
             "tau": self.tau_box,
@@ -96,6 +89,12 @@ class OtOptionsButton(QToolButton):
             "n": self.n_box,
             "cost_pairs": self.pairs_box,
         }
+        self._fixed = {k: v for k, v in options.items() if k not in boxes and k not in spins}
+        for key, box in boxes.items():
+            if key in options:
+                index = box.findData(options[key])
+                if index >= 0:
+                    box.setCurrentIndex(index)
         for key, spin in spins.items():
             if options.get(key) is not None:
                 spin.setValue(options[key])

@@ -39,8 +39,9 @@ def add_runtime_args(p: argparse.ArgumentParser, progress: bool = True) -> None:
         "--dtype",
         choices=("fp32", "bf16"),
         default="fp32",
-        help="encoder precision: bf16 runs matrix products in bfloat16 (norms and pooling in "
-        "fp32), much faster on CPUs with AMX or AVX512-BF16",
+        help="encoder precision: bf16 runs matrix products and the residual stream in "
+        "bfloat16 (norm statistics and pooling in fp32), much faster on CPUs with AMX or "
+        "AVX512-BF16",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--batch-size", type=positive_int, default=32)
