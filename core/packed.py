@@ -23,6 +23,7 @@ float rounding in fp32 (tested). Models outside that family, or on another devic
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import weakref
@@ -255,16 +256,28 @@ def _equal_length_runs(lengths: np.ndarray, starts: np.ndarray) -> list[tuple[in
 
 
 def _onednn_linear_available() -> bool:
-    """oneDNN's packed-weight linear ops (private to torch, used by its inductor backend):
-    present in the CPU builds clirlens pins; plain ``F.linear`` on bf16 weights otherwise."""
+    """oneDNN's packed-weight bf16 linear ops (private to torch, used by its inductor
+    backend): present in the CPU builds clirlens pins, but they run only on CPUs with
+    AVX512 (BW/VL/DQ) or AVX-NE-CONVERT; elsewhere (e.g. AMD Zen 3) reordering a weight
+    raises. Plain ``F.linear`` on bf16 weights otherwise."""
     import torch
 
-    if not torch.backends.mkldnn.is_available():
-        return False
+    return torch.backends.mkldnn.is_available() and _onednn_bf16_runs_here()
+
+
+@functools.cache
+def _onednn_bf16_runs_here() -> bool:
+    """The packed-weight ops exist and run on this CPU: probed once on a tiny weight."""
+    import torch
+
     try:
-        torch.ops.mkldnn._linear_pointwise.default  # noqa: B018 - a lookup that may fail
-        torch.ops.mkldnn._reorder_linear_weight.default  # noqa: B018
-    except (AttributeError, RuntimeError):
+        weight = torch.ops.mkldnn._reorder_linear_weight(
+            torch.zeros(8, 8, dtype=torch.bfloat16), None
+        )
+        torch.ops.mkldnn._linear_pointwise(
+            torch.zeros(2, 8, dtype=torch.bfloat16), weight, None, "none", [], ""
+        )
+    except (AttributeError, RuntimeError, NotImplementedError):
         return False
     return True
 
