@@ -4,7 +4,7 @@ then R@1 th->en on full XQuAD in fp32 and bf16.
 
 Prints ratios (ours / sentence-transformers) so the figure does not depend on the machine's
 absolute speed, and the raw bf16/fp32 matrix-product speed-up of this CPU for reference.
-clirlens runs twice: its default padding-free forward pass (core/packed.py) and, for
+clirlens runs twice: its default padding-free forward pass (core/models/packed.py) and, for
 comparison, transformers' forward on padded batches (``Encoder(packed=False)``).
 Run: python benchmarks/bench_encoder.py [--n 120] [--batch-size 32] [--repeats 2]
 """
@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from _common import test_model, xquad_dir
 
-from clirlens.core.encoder import Encoder
+from clirlens.core.data.xquad import load_xquad
+from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
 from clirlens.core.progress import run
-from clirlens.core.xquad import load_xquad
 
 
 def best_of(fn, repeats: int) -> float:
@@ -114,15 +114,15 @@ def main() -> None:
     )
     if args.skip_r1:
         return
-    from clirlens.core.evaluation import evaluate
-    from clirlens.core.retrieval import DenseRetriever
+    from clirlens.core.evaluation.metrics import evaluate
+    from clirlens.core.retrieval.retriever import DenseRetriever
 
     task = data.task("th", "en")
     r1 = {}
     for label in ("fp32", "bf16"):
         import tempfile
 
-        from clirlens.core.cache import Cache
+        from clirlens.core.retrieval.cache import Cache
 
         r = DenseRetriever(
             Encoder(

@@ -26,9 +26,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QElapsedTimer, QTimer
 
-from clirlens.core.cache import Cache
+from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Progress
-from clirlens.core.workspace import WorkspaceConfig
+from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.app import application, wait_until_prepared
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.main_window import MainWindow

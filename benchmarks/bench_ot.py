@@ -23,8 +23,8 @@ import time
 import numpy as np
 from _common import test_model, xquad_dir
 
-from clirlens.core.cache import Cache
-from clirlens.core.encoder import Encoder
+from clirlens.core.data.xquad import load_xquad
+from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
 from clirlens.core.ot.alignment import align_states, cosine_cost
 from clirlens.core.ot.batch import TokenSets, _cross_batches, cross_costs, paired_costs
@@ -32,8 +32,8 @@ from clirlens.core.ot.scaling import blas_single_thread
 from clirlens.core.ot.scoring import TokenStateCache, parallel_pairs, pick_indices
 from clirlens.core.ot.solvers import solve
 from clirlens.core.progress import run
+from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import TokenStates
-from clirlens.core.xquad import load_xquad
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from clirlens.core.workspace import WorkspaceConfig
+from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.app import SCREENSHOT_SIZE, application, wait_until_prepared
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.main_window import MainWindow

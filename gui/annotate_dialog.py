@@ -2,7 +2,7 @@
 
 The user picks a prepared direction (its runs are pooled), which queries (every query, a
 random sample of N, or the N where models A and B disagree most: core's
-:mod:`~clirlens.core.judging_plan`), the models whose top-k are pooled, the depth k, blind
+:mod:`~clirlens.core.workspace.judging_plan`), the models whose top-k are pooled, the depth k, blind
 on or off, and the annotator (the operating-system user by default). Accepting makes one
 storage call, ``create_campaign``; an error (e.g. a name already taken) is shown in the
 dialog, which stays open.
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.core.errors import UserError
-from clirlens.core.judging_plan import QUERY_MODES, default_campaign_name, plan_campaign
+from clirlens.core.workspace.judging_plan import QUERY_MODES, default_campaign_name, plan_campaign
 from clirlens.gui.query_browser import model_letter
 from clirlens.storage.records import Campaign
 

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 from clirlens.core.errors import UserError
-from clirlens.core.judging_plan import plan_campaign
 from clirlens.core.progress import run
 from clirlens.core.types import Passage, Query, RetrievalTask
+from clirlens.core.workspace.judging_plan import plan_campaign
 from clirlens.storage.pool import text_hash
 from clirlens.storage.records import PoolItem
 

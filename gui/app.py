@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from clirlens.core.workspace import WorkspaceConfig
+from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui import gc_guard
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.jobs import Failure

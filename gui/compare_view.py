@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clirlens.core.comparison import QueryView
+from clirlens.core.workspace.comparison import QueryView
 from clirlens.gui.passage_html import RTL_LANGS
 from clirlens.gui.query_browser import model_letter
 from clirlens.gui.ranked_list import RankedList

@@ -1,21 +1,21 @@
 """The state the widgets show, and the one place user actions go through.
 
-:class:`WorkspaceController` wraps a core :class:`~clirlens.core.workspace.Workspace` for
+:class:`WorkspaceController` wraps a core :class:`~clirlens.core.workspace.workspace.Workspace` for
 Qt: it owns the current direction, comparison, filter, sort, pair of models, query and
 selected passage, runs long work through a :class:`~clirlens.gui.jobs.JobRunner`, and
 announces every change with a signal (Qt naming: ``somethingChanged``). Widgets receive it
 in their constructor, redraw in their ``_on_*`` slots and turn each user action into one
-method call here; all numbers come from core (:mod:`clirlens.core.comparison`).
+method call here; all numbers come from core (:mod:`clirlens.core.workspace.comparison`).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from clirlens.core.cache import Cache
-from clirlens.core.comparison import Comparison, GradeLookup, Pair, QueryRow, QueryView
 from clirlens.core.errors import UserError
-from clirlens.core.workspace import Workspace, WorkspaceConfig
+from clirlens.core.retrieval.cache import Cache
+from clirlens.core.workspace.comparison import Comparison, GradeLookup, Pair, QueryRow, QueryView
+from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
 from clirlens.gui.jobs import Failure, JobRunner
 
 

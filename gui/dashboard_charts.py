@@ -1,7 +1,7 @@
 """The dashboard's charts (pyqtgraph): grouped bars of one measure per direction and model
 (gold and human qrels side by side, significance marks above the better bar), and the
 scatter of each model's OT alignment cost against its R@1 per query language. Both come
-from a :class:`~clirlens.core.report.Report`'s rows; export as PNG or SVG through
+from a :class:`~clirlens.core.evaluation.report.Report`'s rows; export as PNG or SVG through
 pyqtgraph's exporters."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from clirlens.core.report import Report, Row
+from clirlens.core.evaluation.report import Report, Row
 
 PALETTE = ("#1d4e89", "#e76f51", "#2a9d8f", "#b5838d", "#8d5fd3", "#6b7280")
 ACCURACY = "R@1"

@@ -1,12 +1,12 @@
 """The evaluation dashboard (view "evaluate", issue 7).
 
 Choose directions, the qrels (the dataset's gold, a campaign's judgments, or both) and
-whether to score OT alignment; "Evaluate" runs :func:`clirlens.core.dashboard.
+whether to score OT alignment; "Evaluate" runs :func:`clirlens.core.workspace.dashboard.
 evaluate_workspace` as a job on the controller's :class:`~clirlens.gui.jobs.JobRunner` (after
 the job running then, if any, so two jobs never prepare the workspace at once). The result,
-a :class:`~clirlens.core.report.Report`, fills the table (with significance marks and the
+a :class:`~clirlens.core.evaluation.report.Report`, fills the table (with significance marks and the
 low-resource average rows) and the charts; the table exports as CSV and LaTeX
-(:mod:`clirlens.core.report`), the charts as PNG and SVG.
+(:mod:`clirlens.core.evaluation.report`), the charts as PNG and SVG.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clirlens.core.dashboard import evaluate_workspace
+from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.errors import UserError
-from clirlens.core.report import SOURCES, Report, to_csv, to_latex
-from clirlens.core.xquad import LOW_RESOURCE
+from clirlens.core.evaluation.report import SOURCES, Report, to_csv, to_latex
+from clirlens.core.workspace.dashboard import evaluate_workspace
 from clirlens.gui.dashboard_charts import ACCURACY, DashboardCharts
 from clirlens.gui.judging import human_qrels_by_direction
 from clirlens.gui.judgments_service import service_for

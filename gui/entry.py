@@ -122,7 +122,7 @@ def build_app_parser() -> argparse.ArgumentParser:
 def workspace_config(args: argparse.Namespace):
     """The :class:`WorkspaceConfig` the flags describe (``None`` without a dataset),
     validated cheaply (folders, languages, model names) so bad input fails before Qt."""
-    from clirlens.core.workspace import Workspace, WorkspaceConfig
+    from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
 
     folder = args.app_xquad or args.app_beir
     if folder is None:

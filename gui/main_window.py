@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.core.errors import UserError
-from clirlens.core.workspace import Workspace, WorkspaceConfig
+from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.jobs import Failure
 from clirlens.gui.judgments_service import service_for

@@ -1,4 +1,4 @@
-"""The dashboard's table: one line per row of a :class:`~clirlens.core.report.Report`
+"""The dashboard's table: one line per row of a :class:`~clirlens.core.evaluation.report.Report`
 (direction × model, then the low-resource averages, shaded), the best value of each
 direction and measure in bold, significance marks beside the values (the Holm-corrected
 p-value in the tooltip), and the OT alignment columns when computed."""
@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from clirlens.core.report import SOURCES, Report
+from clirlens.core.evaluation.report import SOURCES, Report
 
 AVERAGE_BACKGROUND = QColor("#eef2f7")
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from clirlens.core.dashboard import ALIGNMENT_DEFAULTS
+from clirlens.core.workspace.dashboard import ALIGNMENT_DEFAULTS
 
 SOLVERS = (  # (label, solver) as the menus show them; the align view uses them too
     ("Sinkhorn", "sinkhorn"),
@@ -32,7 +32,7 @@ WEIGHTS = (("uniform", "uniform"), ("by vector norm", "norm"))
 
 class OtOptionsButton(QToolButton):
     """A tool button whose menu holds the OT settings form. :meth:`options` gives the
-    keyword arguments of :func:`clirlens.core.dashboard.alignment_scores`."""
+    keyword arguments of :func:`clirlens.core.workspace.dashboard.alignment_scores`."""
 
     changed = Signal()
 

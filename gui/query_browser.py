@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clirlens.core.comparison import SORT_KEYS
+from clirlens.core.workspace.comparison import SORT_KEYS
 
 GOOD, MISS = QColor("#1f7a3a"), QColor("#b3261e")
 

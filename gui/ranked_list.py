@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clirlens.core.comparison import Hit, QueryView
+from clirlens.core.workspace.comparison import Hit, QueryView
 from clirlens.gui.passage_html import RTL_LANGS, passage_html
 
 

@@ -3,7 +3,7 @@ models and a few options, turned into a :class:`WorkspaceConfig`.
 
 The dataset is an XQuAD folder, a BEIR folder, or the official XQuAD release downloaded
 here (in a worker, with a progress bar and Cancel; every file checked against its pinned
-SHA-256 by :func:`clirlens.core.download.download_xquad`). Problems are shown inside the
+SHA-256 by :func:`clirlens.core.data.download.download_xquad`). Problems are shown inside the
 dialog, which stays open until the workspace can be opened.
 """
 
@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clirlens.core.download import XQUAD_URL, download_xquad
+from clirlens.core.data.download import XQUAD_URL, download_xquad
+from clirlens.core.data.xquad import load_xquad
 from clirlens.core.errors import UserError
 from clirlens.core.models.catalog import ModelChoice, model_choices
 from clirlens.core.types import Progress
-from clirlens.core.workspace import DTYPES, WorkspaceConfig
-from clirlens.core.xquad import load_xquad
+from clirlens.core.workspace.workspace import DTYPES, WorkspaceConfig
 from clirlens.gui.jobs import Failure, JobRunner
 from clirlens.gui.model_picker import ModelPicker
 

@@ -58,6 +58,15 @@ def enpt_dir(test_models_dir: Path) -> Path:
     return _model(test_models_dir, "e5-small-enpt")
 
 
+@pytest.fixture(scope="session")
+def fast_dtype() -> str:
+    """The faster encoder precision on this CPU: bf16 where oneDNN's bf16 kernels run
+    (AVX512 or AMX), else fp32 (bf16 products would be emulated, several times slower)."""
+    from clirlens.core.models.packed import bf16_is_native
+
+    return "bf16" if bf16_is_native() else "fp32"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Every test gets its own cache and data directory unless it asks otherwise."""

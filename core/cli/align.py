@@ -162,7 +162,7 @@ def solver_options(args: argparse.Namespace) -> dict:
 
 
 def _encoder(spec, args):
-    from clirlens.core.encoder import Encoder
+    from clirlens.core.models.encoder import Encoder
 
     return Encoder(spec, device=args.device, dtype=args.dtype, batch_size=args.batch_size)
 
@@ -170,7 +170,7 @@ def _encoder(spec, args):
 def cmd_align(args: argparse.Namespace) -> int:
     from clirlens.core.models.spec import parse_model_arg
     from clirlens.core.ot.alignment import align_texts, check_text
-    from clirlens.core.ot.solvers import resolve_solver
+    from clirlens.core.ot.problem import resolve_solver
     from clirlens.core.progress import run
 
     check_text(args.source, "source")
@@ -234,12 +234,12 @@ def format_alignment(al, top: int) -> str:
 
 
 def cmd_align_score(args: argparse.Namespace) -> int:
-    from clirlens.core.cache import Cache
+    from clirlens.core.data.xquad import load_xquad
     from clirlens.core.models.spec import parse_model_arg
+    from clirlens.core.ot.problem import resolve_solver
     from clirlens.core.ot.scoring import TokenStateCache, score_languages
-    from clirlens.core.ot.solvers import resolve_solver
     from clirlens.core.progress import run_with_bar
-    from clirlens.core.xquad import load_xquad
+    from clirlens.core.retrieval.cache import Cache
 
     langs = split_langs(args.langs, "--langs")
     opts = solver_options(args)

@@ -61,10 +61,10 @@ def _add_data_args(p: argparse.ArgumentParser, query_default: str = "el,hi,ro,th
 
 
 def build_retrievers(args: argparse.Namespace) -> list:
-    from clirlens.core.cache import Cache
-    from clirlens.core.index import IndexConfig
     from clirlens.core.models.spec import parse_model_arg
-    from clirlens.core.retrieval import make_retriever
+    from clirlens.core.retrieval.cache import Cache
+    from clirlens.core.retrieval.index import IndexConfig
+    from clirlens.core.retrieval.retriever import make_retriever
 
     specs = [parse_model_arg(m) for m in args.models]  # all parsed before any loading
     cache = Cache(args.cache_dir)
@@ -83,9 +83,9 @@ def build_retrievers(args: argparse.Namespace) -> list:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from clirlens.core import experiment
+    from clirlens.core.data.xquad import load_xquad
     from clirlens.core.progress import run_with_bar
-    from clirlens.core.xquad import load_xquad
+    from clirlens.core.workspace import experiment
 
     qlangs = split_langs(args.query_langs, "--query-langs")
     dlangs = split_langs(args.doc_langs, "--doc-langs")
@@ -173,8 +173,8 @@ def _p(p: float | None) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from clirlens.core.data.xquad import load_xquad
     from clirlens.core.progress import run_with_bar
-    from clirlens.core.xquad import load_xquad
 
     qlangs = split_langs(args.query_langs, "--query-langs") if args.query_langs else []
     dlangs = split_langs(args.doc_langs, "--doc-langs")

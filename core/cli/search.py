@@ -30,10 +30,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from clirlens.core.cli.evaluate import build_retrievers
+    from clirlens.core.data.xquad import load_xquad
     from clirlens.core.errors import UserError
     from clirlens.core.progress import run_with_bar
     from clirlens.core.types import Query
-    from clirlens.core.xquad import load_xquad
 
     if not args.text.strip():
         raise UserError("the query text is empty")

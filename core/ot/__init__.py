@@ -12,8 +12,9 @@ Importing this package does not import torch; POT is imported when a solver firs
 
 from clirlens.core.ot.alignment import Alignment, align_states, align_texts, cosine_cost
 from clirlens.core.ot.batch import BatchResult, TokenSets, cross_costs, paired_costs
+from clirlens.core.ot.problem import SOLVERS
 from clirlens.core.ot.scoring import LanguageScore, TokenStateCache, score_language, score_languages
-from clirlens.core.ot.solvers import SOLVERS, PlanResult, solve
+from clirlens.core.ot.solvers import PlanResult, solve
 from clirlens.core.ot.words import merge_words
 
 __all__ = [

@@ -26,14 +26,15 @@ import numpy as np
 
 from clirlens.core.errors import ModelError, UserError
 from clirlens.core.ot.batch import WeightScheme, token_masses, unit_rows
+from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL
 from clirlens.core.ot.scaling import blas_single_thread
-from clirlens.core.ot.solvers import DEFAULT_MAX_ITER, DEFAULT_TOL, solve
+from clirlens.core.ot.solvers import solve
 from clirlens.core.ot.words import merge_words
 from clirlens.core.progress import Job
 from clirlens.core.types import TokenStates
 
 if TYPE_CHECKING:
-    from clirlens.core.encoder import Encoder
+    from clirlens.core.models.encoder import Encoder
 
 Weights = WeightScheme | tuple[Sequence[float], Sequence[float]] | None
 Role = Literal["query", "passage"]

@@ -29,8 +29,8 @@ from typing import Literal
 import numpy as np
 
 from clirlens.core.errors import UserError
+from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, resolve_solver
 from clirlens.core.ot.scaling import blas_single_thread, solve_padded
-from clirlens.core.ot.solvers import DEFAULT_MAX_ITER, DEFAULT_TOL, resolve_solver
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Progress, TokenStates
 

@@ -15,7 +15,7 @@ and iteration counts are identical (tested; only a problem that fails numericall
 report a few iterations more, see ``_sinkhorn``). The matrix-vector products are batched
 ``matmul`` calls. EMD has no batched form here: it loops over ``ot.emd``.
 
-Unbalanced OT with ε < :data:`~clirlens.core.ot.solvers.LOG_DOMAIN_BELOW` runs in the log domain and stops when the scalings' change
+Unbalanced OT with ε < :data:`~clirlens.core.ot.problem.LOG_DOMAIN_BELOW` runs in the log domain and stops when the scalings' change
 ``(max |Δ log u| + max |Δ log v|) / 2`` is below ``tol``.
 
 Formulas and references: :mod:`clirlens.core.ot.solvers` (Cuturi 2013; Chizat et al. 2018;
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from clirlens.core.ot.solvers import DEFAULT_MAX_ITER, DEFAULT_TOL, LOG_DOMAIN_BELOW, resolve_solver
+from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, LOG_DOMAIN_BELOW, resolve_solver
 
 _controller: Any = None
 _controller_lock = threading.Lock()

@@ -31,15 +31,15 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from clirlens.core.cache import Cache, fingerprint
 from clirlens.core.errors import DataError, UserError
 from clirlens.core.ot.batch import TokenSets, WeightScheme, cross_costs, paired_costs
-from clirlens.core.ot.solvers import DEFAULT_MAX_ITER, DEFAULT_TOL, resolve_solver
+from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, resolve_solver
 from clirlens.core.progress import Job
+from clirlens.core.retrieval.cache import Cache, fingerprint
 from clirlens.core.types import Progress, Query, TokenStates
 
 if TYPE_CHECKING:
-    from clirlens.core.encoder import Encoder
+    from clirlens.core.models.encoder import Encoder
 
 Pick = Literal["spread", "first"]
 

@@ -26,7 +26,7 @@ from clirlens.core.progress import Job
 from clirlens.core.types import Progress, TokenStates
 
 if TYPE_CHECKING:
-    from clirlens.core.encoder import Encoder
+    from clirlens.core.models.encoder import Encoder
 
 
 @dataclass(frozen=True)

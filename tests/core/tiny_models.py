@@ -126,3 +126,14 @@ def make_tiny_bert(
                 json.dumps({"prompts": st["prompts"], "default_prompt_name": None})
             )
     return folder
+
+
+def tiny_with_hidden(folder, hidden: int):
+    """A tiny BERT like ``make_tiny_bert``'s, with another hidden size."""
+    from transformers import BertConfig, BertModel
+
+    make_tiny_bert(folder, seed=9)
+    config = BertConfig.from_pretrained(folder)
+    config.hidden_size, config.intermediate_size = hidden, 2 * hidden
+    BertModel(config).eval().save_pretrained(folder, safe_serialization=True)
+    return folder

@@ -59,8 +59,8 @@ def model_args(me5_dir: Path, minilm_dir: Path) -> tuple[str, str]:
 
 
 @pytest.fixture()
-def config(xquad_dir: Path, model_args: tuple[str, str]):
-    from clirlens.core.workspace import WorkspaceConfig
+def config(xquad_dir: Path, model_args: tuple[str, str], fast_dtype: str):
+    from clirlens.core.workspace.workspace import WorkspaceConfig
 
     return WorkspaceConfig(
         str(xquad_dir),
@@ -68,13 +68,13 @@ def config(xquad_dir: Path, model_args: tuple[str, str]):
         query_langs=("th", "hi"),
         doc_langs=("en",),
         subset=SUBSET,
-        dtype="bf16",
+        dtype=fast_dtype,
     )
 
 
 @pytest.fixture()
 def window(qtbot, settings, use_shared_cache: Path):
-    from clirlens.core.cache import Cache
+    from clirlens.core.retrieval.cache import Cache
     from clirlens.gui.controller import WorkspaceController
     from clirlens.gui.main_window import MainWindow
 

@@ -162,11 +162,11 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
     view2.service.close()
 
 
-def test_annotate_screenshot(xquad_dir, model_args, tmp_path, use_shared_cache):
+def test_annotate_screenshot(xquad_dir, model_args, tmp_path, use_shared_cache, fast_dtype):
     png = tmp_path / "annotate.png"
     argv = ["--xquad", str(xquad_dir), "--model", model_args[0], "--model", model_args[1]]
     argv += ["--query-langs", "th", "--doc-langs", "en", "--subset", str(SUBSET)]
-    argv += ["--dtype", "bf16", "--screenshot", str(png), "--view", "annotate"]
+    argv += ["--dtype", fast_dtype, "--screenshot", str(png), "--view", "annotate"]
     assert entry.main(argv) == 0
     image = QImage(str(png))
     assert (image.width(), image.height()) == SCREENSHOT_SIZE

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from clirlens.core.cache import Cache
 from clirlens.core.progress import run
-from clirlens.core.retrieval import make_retriever
-from clirlens.core.workspace import Workspace
+from clirlens.core.retrieval.cache import Cache
+from clirlens.core.retrieval.retriever import make_retriever
+from clirlens.core.workspace.workspace import Workspace
 
 from .helpers import passages_shown, wait_prepared
 

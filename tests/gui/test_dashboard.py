@@ -11,10 +11,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from PySide6.QtGui import QImage
 
-from clirlens.core.dashboard import human_qrels
-from clirlens.core.evaluation import DEFAULT_MEASURES, compare_directions, evaluate
-from clirlens.core.judging_plan import plan_campaign
-from clirlens.core.report import stars
+from clirlens.core.evaluation.metrics import DEFAULT_MEASURES, evaluate
+from clirlens.core.evaluation.report import stars
+from clirlens.core.evaluation.significance import compare_directions
+from clirlens.core.workspace.dashboard import human_qrels
+from clirlens.core.workspace.judging_plan import plan_campaign
 from clirlens.gui import dashboard_view, entry
 from clirlens.gui.app import SCREENSHOT_SIZE
 from clirlens.gui.dashboard_charts import EXPORT_WIDTH
@@ -150,11 +151,11 @@ def test_dashboard_figures_are_cores(window, config, tmp_path, qtbot):
     dash.service.close()
 
 
-def test_evaluate_screenshot(xquad_dir, model_args, tmp_path, use_shared_cache):
+def test_evaluate_screenshot(xquad_dir, model_args, tmp_path, use_shared_cache, fast_dtype):
     png = tmp_path / "evaluate.png"
     argv = ["--xquad", str(xquad_dir), "--model", model_args[0], "--model", model_args[1]]
     argv += ["--query-langs", "th,hi", "--doc-langs", "en", "--subset", str(SUBSET)]
-    argv += ["--dtype", "bf16", "--screenshot", str(png), "--view", "evaluate"]
+    argv += ["--dtype", fast_dtype, "--screenshot", str(png), "--view", "evaluate"]
     assert entry.main(argv) == 0
     image = QImage(str(png))
     assert (image.width(), image.height()) == SCREENSHOT_SIZE

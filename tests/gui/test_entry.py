@@ -111,7 +111,7 @@ def test_unknown_preset_and_language(xquad_dir, capsys):
 
 @pytest.mark.models
 @pytest.mark.xquad
-def test_screenshot_renders_the_view(xquad_dir, model_args, tmp_path, use_shared_cache):
+def test_screenshot_renders_the_view(xquad_dir, model_args, tmp_path, use_shared_cache, fast_dtype):
     png = tmp_path / "shots" / "compare.png"
     argv = [
         "--xquad",
@@ -127,7 +127,7 @@ def test_screenshot_renders_the_view(xquad_dir, model_args, tmp_path, use_shared
         "--subset",
         str(SUBSET),
         "--dtype",
-        "bf16",
+        fast_dtype,
         "--screenshot",
         str(png),
         "--view",

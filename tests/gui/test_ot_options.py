@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clirlens.core.dashboard import ALIGNMENT_DEFAULTS
+from clirlens.core.workspace.dashboard import ALIGNMENT_DEFAULTS
 from clirlens.gui.ot_options import OtOptionsButton
 
 

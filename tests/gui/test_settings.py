@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from clirlens.core.cache import Cache
-from clirlens.core.workspace import WorkspaceConfig
+from clirlens.core.retrieval.cache import Cache
+from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.main_window import MainWindow
 from clirlens.gui.settings import MAX_RECENT, Settings

@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from clirlens.core.cache import Cache
 from clirlens.core.errors import DataError
+from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Progress
-from clirlens.core.workspace import WorkspaceConfig
+from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.controller import WorkspaceController
 from clirlens.gui.jobs import Failure, JobRunner
 from clirlens.gui.main_window import MainWindow

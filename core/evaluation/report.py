@@ -1,0 +1,356 @@
+"""The evaluation dashboard's table (issue 7): rows, low-resource averages, CSV and LaTeX.
+
+A :class:`Report` holds core's evaluations (:func:`clirlens.core.evaluation.metrics.evaluate`) of
+every model on every direction, against one or two sources of qrels — ``"gold"`` (the
+dataset's, e.g. XQuAD's parallel paragraphs) and ``"human"`` (judgments from a campaign) —
+the paired comparisons of two models (:func:`~clirlens.core.evaluation.significance.compare_directions`:
+permutation test, Holm-corrected across the directions of one source) and optionally the OT
+alignment score of each model and query language (:mod:`clirlens.core.ot.scoring`).
+
+:meth:`Report.rows` flattens it into the table the dashboard shows and exports:
+
+* one row per (source, direction, model) with the mean of every measure over the qrels'
+  queries, ``n`` = number of queries;
+* a **significance mark** on the better model of the pair: ``**`` when the Holm-corrected
+  permutation p-value is below 0.01, ``*`` below 0.05 (:data:`ALPHAS`); both rows of the
+  pair carry that p-value;
+* **low-resource average** rows per source and document language: the unweighted mean, over
+  the directions whose query language is low-resource (el, hi, ro, th, tr, DESIGN.md §4), of
+  each direction's mean (a macro average; ``n`` sums the queries); same-language directions
+  (th→th) are averaged apart from cross-language ones. Averages carry no significance test;
+* ``ot_cost`` / ``ot_accuracy``: the model's mean OT cost between the query language's
+  questions and their English parallels, and OT translation retrieval P@1 (lower cost =
+  better aligned; comparable across languages for one model, not across models).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from clirlens.core.data.xquad import LOW_RESOURCE
+from clirlens.core.evaluation.metrics import Evaluation
+from clirlens.core.evaluation.significance import PairedTest
+
+SOURCES: dict[str, str] = {"gold": "gold qrels", "human": "human judgments"}
+ALPHAS: tuple[tuple[float, str], ...] = ((0.01, "**"), (0.05, "*"))
+
+
+def stars(p: float | None) -> str:
+    """``**`` for p < 0.01, ``*`` for p < 0.05, else ``""`` (:data:`ALPHAS`)."""
+    if p is None or math.isnan(p):
+        return ""
+    return next((mark for alpha, mark in ALPHAS if p < alpha), "")
+
+
+@dataclass(frozen=True)
+class DirectionEvaluation:
+    """Every model's evaluation on one direction against one source of qrels."""
+
+    source: str  # a key of SOURCES
+    query_lang: str
+    doc_lang: str
+    evaluations: Mapping[str, Evaluation]  # model -> evaluation
+
+    @property
+    def label(self) -> str:
+        return f"{self.query_lang}-{self.doc_lang}"
+
+    @property
+    def n(self) -> int:
+        return max((len(e.query_ids) for e in self.evaluations.values()), default=0)
+
+
+@dataclass(frozen=True)
+class AlignmentScore:
+    """What the report takes from :class:`~clirlens.core.ot.scoring.LanguageScore`."""
+
+    model: str
+    lang: str
+    mean_cost: float
+    accuracy: float  # OT translation retrieval P@1
+    pairs: int
+
+    @classmethod
+    def of(cls, score: object) -> AlignmentScore:
+        return cls(
+            score.model,  # type: ignore[attr-defined]
+            score.lang,  # type: ignore[attr-defined]
+            float(score.mean_cost),  # type: ignore[attr-defined]
+            float(score.accuracy),  # type: ignore[attr-defined]
+            int(score.pairs),  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True)
+class Row:
+    source: str
+    label: str  # "th-en", or the average's description
+    query_lang: str  # "" for an average row
+    doc_lang: str
+    model: str
+    n: int
+    values: Mapping[str, float]
+    marks: Mapping[str, str] = field(default_factory=dict)
+    p: Mapping[str, float] = field(default_factory=dict)  # Holm permutation p of the pair
+    ot_cost: float | None = None
+    ot_accuracy: float | None = None
+    average: bool = False
+    langs: tuple[str, ...] = ()  # the query languages an average row covers
+
+
+@dataclass(frozen=True)
+class Report:
+    models: tuple[str, ...]
+    measures: tuple[str, ...]
+    directions: tuple[DirectionEvaluation, ...]
+    pair: tuple[str, str] | None = None  # (model A, model B) of the comparisons
+    comparisons: tuple[tuple[str, PairedTest], ...] = ()  # (source, comparison)
+    alignment: tuple[AlignmentScore, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        cmp = {(s, c.label, c.measure): c for s, c in self.comparisons}
+        ali = {(a.model, a.lang): a for a in self.alignment}
+        object.__setattr__(self, "_cmp", MappingProxyType(cmp))
+        object.__setattr__(self, "_ali", MappingProxyType(ali))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(d.source for d in self.directions))
+
+    def comparison(self, source: str, label: str, measure: str) -> PairedTest | None:
+        return self._cmp.get((source, label, measure))  # type: ignore[attr-defined]
+
+    def alignment_score(self, model: str, lang: str) -> AlignmentScore | None:
+        return self._ali.get((model, lang))  # type: ignore[attr-defined]
+
+    def value(self, source: str, label: str, model: str, measure: str) -> float:
+        for d in self.directions:
+            if d.source == source and d.label == label:
+                return d.evaluations[model].aggregate[measure]
+        raise KeyError((source, label))
+
+    # -- rows --------------------------------------------------------------------------------
+    def _marks(self, d: DirectionEvaluation, model: str) -> tuple[dict, dict]:
+        marks: dict[str, str] = {}
+        pvalues: dict[str, float] = {}
+        if self.pair is None or model not in self.pair:
+            return marks, pvalues
+        for m in self.measures:
+            c = self.comparison(d.source, d.label, m)
+            if c is None:
+                continue
+            p = c.p_permutation_holm if c.p_permutation_holm is not None else c.p_permutation
+            pvalues[m] = p
+            mine, other = (c.mean_a, c.mean_b) if model == self.pair[0] else (c.mean_b, c.mean_a)
+            marks[m] = stars(p) if mine > other else ""
+        return marks, pvalues
+
+    def rows(self) -> list[Row]:
+        out: list[Row] = []
+        for source in self.sources:
+            dirs = [d for d in self.directions if d.source == source]
+            for d in dirs:
+                for model in self.models:
+                    ev = d.evaluations.get(model)
+                    if ev is None:
+                        continue
+                    marks, pvalues = self._marks(d, model)
+                    ot = self.alignment_score(model, d.query_lang)
+                    out.append(
+                        Row(
+                            source,
+                            d.label,
+                            d.query_lang,
+                            d.doc_lang,
+                            model,
+                            len(ev.query_ids),
+                            dict(ev.aggregate),
+                            marks,
+                            pvalues,
+                            ot.mean_cost if ot else None,
+                            ot.accuracy if ot else None,
+                        )
+                    )
+            out.extend(self._averages(source, dirs))
+        return out
+
+    def _averages(self, source: str, dirs: Sequence[DirectionEvaluation]) -> list[Row]:
+        groups: dict[str, list[DirectionEvaluation]] = {}
+        for d in dirs:
+            if d.query_lang in LOW_RESOURCE:
+                key = "" if d.query_lang == d.doc_lang else d.doc_lang
+                groups.setdefault(key, []).append(d)
+        out = []
+        for doc_lang, group in groups.items():
+            langs = tuple(d.query_lang for d in group)
+            where = f"→ {doc_lang}" if doc_lang else "same language"
+            label = f"low-resource avg {where} ({', '.join(langs)})"
+            for model in self.models:
+                evs = [d.evaluations[model] for d in group if model in d.evaluations]
+                if len(evs) != len(group):
+                    continue
+                values = {m: sum(e.aggregate[m] for e in evs) / len(evs) for m in self.measures}
+                ots = [self.alignment_score(model, lang) for lang in langs]
+                costs = [s.mean_cost for s in ots if s is not None]
+                accs = [s.accuracy for s in ots if s is not None]
+                out.append(
+                    Row(
+                        source,
+                        label,
+                        "",
+                        doc_lang,
+                        model,
+                        sum(len(e.query_ids) for e in evs),
+                        values,
+                        ot_cost=sum(costs) / len(costs) if costs else None,
+                        ot_accuracy=sum(accs) / len(accs) if accs else None,
+                        average=True,
+                        langs=langs,
+                    )
+                )
+        return out
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def to_csv(report: Report) -> str:
+    """The table as CSV: one line per row of :meth:`Report.rows`; metric values with six
+    decimals, then per measure the significance mark and the Holm-corrected p-value of the
+    pair comparison, then the OT columns (empty where not computed)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    ms = report.measures
+    w.writerow(
+        [
+            "source",
+            "direction",
+            "query_lang",
+            "doc_lang",
+            "model",
+            "queries",
+            *ms,
+            *(f"{m} sig" for m in ms),
+            *(f"{m} p_holm" for m in ms),
+            "ot_mean_cost",
+            "ot_p@1",
+        ]
+    )
+    for r in report.rows():
+        w.writerow(
+            [
+                r.source,
+                r.label,
+                r.query_lang,
+                r.doc_lang,
+                r.model,
+                r.n,
+                *(f"{r.values[m]:.6f}" for m in ms),
+                *(r.marks.get(m, "") for m in ms),
+                *(f"{r.p[m]:.6g}" if m in r.p else "" for m in ms),
+                "" if r.ot_cost is None else f"{r.ot_cost:.6f}",
+                "" if r.ot_accuracy is None else f"{r.ot_accuracy:.6f}",
+            ]
+        )
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------- LaTeX
+
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def tex_escape(text: str) -> str:
+    return "".join(_TEX.get(c, c) for c in text)
+
+
+def _tex_label(row: Row) -> str:
+    if not row.average:
+        return f"{row.query_lang}$\\rightarrow${row.doc_lang}"
+    where = f"$\\rightarrow${row.doc_lang}" if row.doc_lang else " same lang."
+    return f"LR avg{where} ({', '.join(row.langs)})"
+
+
+def to_latex(report: Report, *, digits: int = 3, caption: str | None = None) -> str:
+    """A booktabs table (``\\usepackage{booktabs}``): the best value of each direction and
+    measure in bold, significance marks as superscripts, OT mean cost when computed."""
+    ms = report.measures
+    rows = report.rows()
+    has_ot = any(r.ot_cost is not None for r in rows)
+    cols = len(ms) + 2 + (1 if has_ot else 0)
+    head = ["Direction", "Model", *(tex_escape(m) for m in ms)] + (["OT cost"] if has_ot else [])
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        r"\begin{tabular}{ll" + "r" * (cols - 2) + "}",
+        r"\toprule",
+        " & ".join(head) + r" \\",
+    ]
+    best: dict[tuple[str, str, str], float] = {}
+    for r in rows:
+        for m in ms:
+            key = (r.source, r.label, m)
+            best[key] = max(best.get(key, -math.inf), round(r.values[m], digits))
+    two_sources = len(report.sources) > 1
+    previous: tuple[str, str] | None = None
+    for r in rows:
+        if two_sources and (previous is None or previous[0] != r.source):
+            lines.append(r"\midrule")
+            lines.append(rf"\multicolumn{{{cols}}}{{l}}{{\emph{{{SOURCES[r.source]}}}}} \\")
+        if previous != (r.source, r.label):
+            lines.append(r"\midrule")
+            label = _tex_label(r)
+        else:
+            label = ""
+        cells = [label, tex_escape(r.model)]
+        for m in ms:
+            v = round(r.values[m], digits)
+            text = f"{v:.{digits}f}"
+            if v == best[(r.source, r.label, m)] and len(report.models) > 1:
+                text = rf"\textbf{{{text}}}"
+            mark = r.marks.get(m, "")
+            cells.append(text + (f"$^{{{mark}}}$" if mark else ""))
+        if has_ot:
+            cells.append("--" if r.ot_cost is None else f"{r.ot_cost:.{digits}f}")
+        lines.append(" & ".join(cells) + r" \\")
+        previous = (r.source, r.label)
+    lines.append(r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    lines.append(rf"\caption{{{caption or _caption(report, has_ot)}}}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def _caption(report: Report, has_ot: bool) -> str:
+    parts = ["Retrieval effectiveness per direction (query$\\rightarrow$passage language)."]
+    if report.pair is not None:
+        a, b = (tex_escape(x) for x in report.pair)
+        parts.append(
+            f"$^{{*}}$/$^{{**}}$: better than the other of {a} and {b} (paired permutation "
+            "test, Holm-corrected across directions, $p<0.05$/$0.01$)."
+        )
+    parts.append("LR avg: mean over the low-resource query languages (el, hi, ro, th, tr).")
+    if has_ot:
+        parts.append(
+            "OT cost: mean optimal-transport cost between the query language's questions and "
+            "their English parallels (lower = better aligned)."
+        )
+    return " ".join(parts)

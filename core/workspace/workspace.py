@@ -1,0 +1,321 @@
+"""A workspace: one dataset, two or more retrievers, and their comparison per direction.
+
+This is the service behind the application window (issue 5), kept free of Qt so that the
+widgets stay thin and the logic is tested headless:
+
+* :class:`WorkspaceConfig` says what to open (JSON-able, so it is remembered between
+  sessions): an XQuAD or BEIR folder, ``--model`` values, query and document languages,
+  an optional subset (the first N articles of XQuAD, the first N passages of a BEIR corpus,
+  for quick looks and tests), the retrieval depth ``k`` and the encoder precision.
+* :class:`Workspace` opens it (validating cheaply: folder, languages, model names) and, per
+  direction (query language → document language), :meth:`Workspace.prepare` is the long
+  job: read the task, prepare every retriever on the document-language corpus (embeddings
+  come from the on-disk cache when present, so reopening does not re-encode), search all
+  queries to depth ``k`` and compute the per-query comparison
+  (:mod:`clirlens.core.workspace.comparison`: gold ranks with *missing rank = k + 1*, disagreement
+  ``|rank_A - rank_B|``, agreement of the top lists).
+* :meth:`Workspace.search_text` runs a free-text query through the prepared retrievers.
+
+Jobs are generators yielding :class:`Progress` (see :mod:`clirlens.core.progress`); stopping
+one at a yield leaves the caches consistent, because core stores only completed entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clirlens.core.data.beir import load_beir_job
+from clirlens.core.data.xquad import LOW_RESOURCE, load_xquad
+from clirlens.core.errors import DataError, UserError
+from clirlens.core.models.spec import ModelSpec, parse_model_arg
+from clirlens.core.progress import Job
+from clirlens.core.retrieval.cache import Cache
+from clirlens.core.types import Passage, Progress, Qrels, Query, RetrievalTask, Run
+from clirlens.core.workspace.comparison import Comparison, Pair, QueryView, compare
+
+DATASET_KINDS = ("xquad", "beir")
+DTYPES = ("fp32", "bf16")
+FREE_TEXT_ID = "free-text"
+_PID = re.compile(r"^a(\d+)-p\d+$")
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """What a workspace opens. ``query_langs``/``doc_langs`` empty: every language of the
+    dataset (BEIR folders carry one language each way, ``und`` unless given)."""
+
+    dataset: str
+    kind: str = "xquad"
+    models: tuple[str, ...] = ()
+    query_langs: tuple[str, ...] = ()
+    doc_langs: tuple[str, ...] = ()
+    subset: int | None = None
+    k: int = 100
+    agreement_k: int = 10
+    dtype: str = "fp32"
+    batch_size: int = 32
+    split: str = "test"
+    db: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("models", "query_langs", "doc_langs"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.kind not in DATASET_KINDS:
+            raise UserError(f"dataset kind {self.kind!r} is unknown (xquad or beir)")
+        if self.dtype not in DTYPES:
+            raise UserError(f"dtype {self.dtype!r} is unknown (fp32 or bf16)")
+        for name in ("k", "agreement_k", "batch_size"):
+            if int(getattr(self, name)) <= 0:
+                raise UserError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.subset is not None and self.subset <= 0:
+            raise UserError(f"subset must be positive, got {self.subset}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        for name in ("models", "query_langs", "doc_langs"):
+            d[name] = list(d[name])
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkspaceConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are ignored (older/newer versions)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        if "dataset" not in data:
+            raise UserError("workspace description has no dataset")
+        try:
+            return cls(**{k: v for k, v in data.items() if k in names})
+        except TypeError as exc:
+            raise UserError(f"workspace description is malformed: {exc}") from None
+
+    @property
+    def label(self) -> str:
+        """A short human name, e.g. ``xquad · th→en · me5-small vs MiniLM``."""
+        name = Path(self.dataset).name or self.dataset
+        langs = ""
+        if self.query_langs or self.doc_langs:
+            q = self.query_langs[0] if self.query_langs else "*"
+            d = self.doc_langs[0] if self.doc_langs else "*"
+            langs = f" · {q}→{d}"
+        models = " vs ".join(_short_model(m) for m in self.models)
+        sub = f" · first {self.subset}" if self.subset else ""
+        return f"{self.kind} {name}{langs}{sub} · {models}"
+
+
+def _short_model(arg: str) -> str:
+    head = arg.split("=", 1)[0] if "=" in arg else arg
+    return Path(head).name or head
+
+
+def _unique(specs: Iterable[ModelSpec]) -> tuple[ModelSpec, ...]:
+    """Specs with distinct names (a repeated name gets ``#2``, ``#3``…)."""
+    seen: dict[str, int] = {}
+    out = []
+    for spec in specs:
+        n = seen.get(spec.name, 0) + 1
+        seen[spec.name] = n
+        out.append(spec if n == 1 else dataclasses.replace(spec, name=f"{spec.name}#{n}"))
+    return tuple(out)
+
+
+def _lang_order(available: Iterable[str], first: tuple[str, ...]) -> tuple[str, ...]:
+    langs = sorted(available)
+    return tuple([x for x in first if x in langs] + [x for x in langs if x not in first])
+
+
+def _tagged(job: Job[Any], step: str, model: str) -> Job[Any]:
+    """``job`` with its progress messages prefixed by ``step`` and the model's name (when
+    the message does not name it already)."""
+    while True:
+        try:
+            p = next(job)
+        except StopIteration as stop:
+            return stop.value
+        message = p.message if model in p.message else f"{model}: {p.message}"
+        yield Progress(p.done, p.total, f"{step} {message}".strip())
+
+
+class Workspace:
+    """An opened :class:`WorkspaceConfig` (see the module notes).
+
+    Opening is cheap and validates what it can without reading data or loading models:
+    dataset folder, languages, model names. Raises :class:`UserError` (one line) otherwise.
+    """
+
+    def __init__(self, config: WorkspaceConfig, cache: Cache | None = None) -> None:
+        if len(config.models) < 2:
+            raise UserError(
+                "a workspace compares at least two models: give --model A "
+                "--model B (presets, hub ids or local directories)"
+            )
+        self.config = config
+        self.specs = _unique(parse_model_arg(m) for m in config.models)
+        self.cache = cache
+        self._xquad = None
+        if config.kind == "xquad":
+            langs = dict.fromkeys((*config.query_langs, *config.doc_langs))
+            self._xquad = load_xquad(config.dataset, langs=list(langs) or None)
+            available = self._xquad.langs
+            self.query_langs = config.query_langs or _lang_order(
+                available, ("th", "hi", "el", "tr", "ro", *LOW_RESOURCE)
+            )
+            self.doc_langs = config.doc_langs or _lang_order(available, ("en",))
+        else:
+            _check_beir(Path(config.dataset), config.split)
+            self.query_langs = config.query_langs[:1] or ("und",)
+            self.doc_langs = config.doc_langs[:1] or self.query_langs
+        self._retrievers: dict[tuple[int, str], Any] = {}
+        self._comparisons: dict[tuple[str, str], Comparison] = {}
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.config.label!r})"
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.specs)
+
+    @property
+    def default_direction(self) -> tuple[str, str]:
+        q = self.query_langs[0]
+        d = self.doc_langs[0]
+        return q, d
+
+    def _check_direction(self, query_lang: str, doc_lang: str) -> None:
+        if query_lang not in self.query_langs:
+            raise UserError(
+                f"query language {query_lang!r} is not in this workspace "
+                f"({', '.join(self.query_langs)})"
+            )
+        if doc_lang not in self.doc_langs:
+            raise UserError(
+                f"document language {doc_lang!r} is not in this workspace "
+                f"({', '.join(self.doc_langs)})"
+            )
+
+    # -- data ----------------------------------------------------------------------------------
+    def task(self, query_lang: str, doc_lang: str) -> Job[RetrievalTask]:
+        """The direction's retrieval task, restricted to the subset when one is set."""
+        self._check_direction(query_lang, doc_lang)
+        cfg = self.config
+        yield Progress(0, 0, f"reading {Path(cfg.dataset).name} ({query_lang}→{doc_lang})")
+        if self._xquad is not None:
+            task = self._xquad.task(query_lang, doc_lang)
+            if cfg.subset:
+                task = restrict(task, [p for p in task.corpus if _article(p) < cfg.subset])
+        else:
+            task = yield from load_beir_job(
+                cfg.dataset, cfg.split, query_lang=query_lang, doc_lang=doc_lang
+            )
+            if cfg.subset:
+                task = restrict(task, task.corpus[: cfg.subset])
+        if not task.queries:
+            raise DataError(
+                f"{task.name}: no query has a relevant passage in the "
+                f"{'subset' if cfg.subset else 'corpus'}"
+            )
+        return task
+
+    def _retriever(self, model: int, doc_lang: str) -> Any:
+        key = (model, doc_lang)
+        if key not in self._retrievers:
+            from clirlens.core.retrieval.retriever import make_retriever
+
+            self._retrievers[key] = make_retriever(
+                self.specs[model],
+                dtype=self.config.dtype,
+                batch_size=self.config.batch_size,
+                cache=self.cache,
+            )
+        return self._retrievers[key]
+
+    def encoder(self, model: int, doc_lang: str) -> Any:
+        """The encoder behind dense ``model``'s retriever for ``doc_lang`` (shared, so the
+        weights load once for retrieval, alignment and scoring); ``None`` for BM25."""
+        return getattr(self._retriever(model, doc_lang), "encoder", None)
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def comparison(self, query_lang: str, doc_lang: str) -> Comparison | None:
+        """The direction's comparison when :meth:`prepare` has completed it."""
+        return self._comparisons.get((query_lang, doc_lang))
+
+    def prepare(
+        self, query_lang: str | None = None, doc_lang: str | None = None
+    ) -> Job[Comparison]:
+        """Prepare every retriever on the direction's corpus, search all its queries to
+        depth ``k`` and compare the runs (a generator: yields progress, returns the
+        :class:`Comparison`; a completed direction is returned at once)."""
+        q, d = query_lang or self.default_direction[0], doc_lang or self.default_direction[1]
+        self._check_direction(q, d)
+        done = self._comparisons.get((q, d))
+        if done is not None:
+            return done
+        task = yield from self.task(q, d)
+        k = min(self.config.k, len(task.corpus))
+        runs: list[Run] = []
+        n = len(self.specs)
+        for i, spec in enumerate(self.specs):
+            step = f"[{i + 1}/{n}]"
+            yield Progress(0, 0, f"{step} {spec.name}: loading the model")
+            retriever = self._retriever(i, d)
+            yield from _tagged(retriever.prepare(task.corpus), step, spec.name)
+            run = yield from _tagged(retriever.search(task.queries, k), step, spec.name)
+            runs.append(Run(spec.name, run.rankings))
+        comparison = yield from compare(task, runs, k=k, agreement_k=self.config.agreement_k)
+        self._comparisons[(q, d)] = comparison
+        return comparison
+
+    def search_text(
+        self, text: str, query_lang: str, doc_lang: str, *, pair: Pair = (0, 1), shown: int = 10
+    ) -> Job[QueryView]:
+        """Search a free-text query with every model on a prepared direction."""
+        text = " ".join(text.split())
+        if not text:
+            raise UserError("type a query to search for")
+        comparison = self._comparisons.get((query_lang, doc_lang))
+        if comparison is None:
+            raise UserError(f"the direction {query_lang}→{doc_lang} is not prepared yet")
+        query = Query(FREE_TEXT_ID, text, query_lang)
+        runs = []
+        for i, spec in enumerate(self.specs):
+            run = yield from _tagged(
+                self._retriever(i, doc_lang).search([query], comparison.k), "", spec.name
+            )
+            runs.append(Run(spec.name, run.rankings))
+        return comparison.free_text_view(query, runs, pair=pair, shown=shown)
+
+
+def _article(p: Passage) -> int:
+    m = _PID.match(p.id)
+    if m is None:
+        raise DataError(f"passage id {p.id!r} is not an XQuAD paragraph id")
+    return int(m.group(1))
+
+
+def restrict(task: RetrievalTask, corpus: Iterable[Passage]) -> RetrievalTask:
+    """``task`` on a part of its corpus: queries with no relevant passage left are dropped,
+    qrels keep only the remaining passages."""
+    kept = tuple(corpus)
+    ids = {p.id for p in kept}
+    qrels = {q: {p: g for p, g in docs.items() if p in ids} for q, docs in task.qrels.data.items()}
+    queries = tuple(q for q in task.queries if any(g >= 1 for g in qrels.get(q.id, {}).values()))
+    keep_q = {q.id for q in queries}
+    return dataclasses.replace(
+        task,
+        corpus=kept,
+        queries=queries,
+        qrels=Qrels({q: docs for q, docs in qrels.items() if q in keep_q and docs}),
+        answers={q: a for q, a in task.answers.items() if q in keep_q},
+        parallel={q: p for q, p in task.parallel.items() if q in keep_q},
+    )
+
+
+def _check_beir(folder: Path, split: str) -> None:
+    if not folder.is_dir():
+        raise DataError(f"BEIR folder not found: {folder}")
+    for name in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        if not (folder / name).is_file():
+            raise DataError(f"{name} not found in BEIR folder {folder}")
