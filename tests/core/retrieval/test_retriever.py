@@ -10,10 +10,10 @@ from clirlens.core.errors import UserError
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
 from clirlens.core.progress import run
+from clirlens.core.retrieval import index as faiss_index
 from clirlens.core.retrieval.bm25 import BM25Retriever, tokenize
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.retriever import DenseRetriever
-from clirlens.core.retrieval import index as faiss_index
 from clirlens.core.types import Passage, Query
 
 from ..tiny_models import make_tiny_bert
