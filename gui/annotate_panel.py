@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.gui.annotate_support import TextSource
-from clirlens.gui.judging import JudgingSession
 from clirlens.gui.judging_text import passage_markup, query_terms, term_spans
 from clirlens.gui.passage_html import RTL_LANGS
+from clirlens.storage.judging import JudgingSession
 from clirlens.storage.records import GRADE_LABELS, PoolItem
 
 KEYS_HINT = "Keys: 0–3 grade · n note · s skip · ←/→ move · Ctrl+Z undo · Ctrl+Shift+Z redo"

@@ -4,7 +4,7 @@ Keys while the view is shown: 0–3 grade and advance to the next unjudged item,
 s skip, ←/→ move, Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo (the buttons do the same).
 Each grade is one storage command on the application's undo stack
 (:mod:`clirlens.gui.judgments_service`), committed before the next item shows; where a
-reopened campaign resumes is :class:`~clirlens.gui.judging.JudgingSession`'s. The item
+reopened campaign resumes is :class:`~clirlens.storage.judging.JudgingSession`'s. The item
 display is :class:`~clirlens.gui.annotate_panel.JudgingPanel`, the agreement of several
 annotators :class:`~clirlens.gui.agreement_panel.AgreementPanel`. The database is opened
 when the view is first shown, not at start-up.
@@ -33,9 +33,9 @@ from clirlens.gui.agreement_panel import AgreementPanel
 from clirlens.gui.annotate_dialog import CampaignDialog
 from clirlens.gui.annotate_panel import JudgingPanel
 from clirlens.gui.annotate_support import SettingsMemory, TextSource, screenshot_campaign
-from clirlens.gui.judging import JudgingSession
 from clirlens.gui.judgments_service import service_for
 from clirlens.storage.commands import JudgeCommand
+from clirlens.storage.judging import JudgingSession
 from clirlens.storage.records import GRADE_LABELS, Change
 from clirlens.storage.repository import UNCHANGED
 

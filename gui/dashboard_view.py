@@ -35,11 +35,11 @@ from clirlens.core.errors import UserError
 from clirlens.core.evaluation.report import SOURCES, Report, to_csv, to_latex
 from clirlens.core.workspace.dashboard import evaluate_workspace
 from clirlens.gui.dashboard_charts import ACCURACY, DashboardCharts
-from clirlens.gui.judging import human_qrels_by_direction
 from clirlens.gui.judgments_service import service_for
 from clirlens.gui.metrics_table import MetricsTable
 from clirlens.gui.ot_options import OtOptionsButton
 from clirlens.gui.query_browser import model_letter
+from clirlens.storage.judging import human_qrels_by_direction
 
 # options of core.dashboard.alignment_scores (none: its defaults)
 ALIGNMENT_OPTIONS: dict = {}

@@ -10,15 +10,15 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clirlens.core.data.trec import QrelsError, QrelsLine
 from clirlens.core.errors import UserError
 from clirlens.core.types import Passage, Query, Run
 
-from . import _ops as ops
-from ._base import RepositoryBase
-from .models import AnnotatorRow, CampaignRow, JudgmentRow, PoolItemRow, PoolSourceRow, utcnow
+from . import changes as ops
 from .pool import as_mapping, build_pool
-from .qrels_io import QrelsError, QrelsLine
 from .records import Campaign, ImportSummary, JudgmentState, PoolItem, Source
+from .tables import AnnotatorRow, CampaignRow, JudgmentRow, PoolItemRow, PoolSourceRow, utcnow
+from .transactions import RepositoryBase
 
 
 class CampaignStore(RepositoryBase):
@@ -227,7 +227,7 @@ class CampaignStore(RepositoryBase):
                 if (ln.query_id, ln.passage_id) not in pool
             ]
             if missing:
-                raise QrelsError(source, missing)
+                raise QrelsError(source, missing, "nothing imported")
             a_id = ops.annotator_id(s, annotator, create=True)
             assert a_id is not None
             current = {

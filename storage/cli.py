@@ -101,7 +101,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .qrels_io import import_qrels_file
+    from .exchange import import_qrels_file
 
     with _open(args) as repo:
         s = import_qrels_file(repo, args.file, args.campaign, args.annotator)
@@ -114,7 +114,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .qrels_io import export_qrels
+    from .exchange import export_qrels
 
     with _open(args) as repo:
         text = export_qrels(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._ops import UNCHANGED, NoteArg
+from .changes import UNCHANGED, NoteArg
 from .records import GRADE_LABELS, Change
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The judgments repository: every read and write of campaigns and judgments.
 
 Each public method is one transaction (``with Session(engine) as s, s.begin():``, retried as a
-whole on transient conflicts: see :mod:`clirlens.storage._base`) that returns frozen records
+whole on transient conflicts: see :mod:`clirlens.storage.transactions`) that returns frozen records
 (:mod:`clirlens.storage.records`, core's :class:`~clirlens.core.types.Qrels`), never ORM
 objects. Campaign and pool methods come from :class:`~clirlens.storage.campaigns.CampaignStore`.
 
@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session, aliased
 from clirlens.core.errors import UserError
 from clirlens.core.types import Qrels
 
-from . import _ops as ops
+from . import changes as ops
 from .agreement import Agreement, aggregate_qrels, compute_agreement
 from .campaigns import CampaignStore
-from .models import AnnotatorRow, CampaignRow, HistoryRow, JudgmentRow, PoolItemRow, utcnow
 from .records import (
     AnnotatorProgress,
     Change,
@@ -40,6 +39,7 @@ from .records import (
     JudgmentState,
     ProgressSummary,
 )
+from .tables import AnnotatorRow, CampaignRow, HistoryRow, JudgmentRow, PoolItemRow, utcnow
 
 UNCHANGED = ops.UNCHANGED
 NoteArg = ops.NoteArg
@@ -78,7 +78,7 @@ class JudgmentRepository(CampaignStore):
             new = None
             if grade is not None:
                 kept = old.note if old is not None else None
-                new_note = kept if isinstance(note, ops._Unchanged) else (note or None)
+                new_note = kept if isinstance(note, ops.Unchanged) else (note or None)
                 old_seconds = old.seconds_spent if old is not None else None
                 total = old_seconds if seconds is None else (old_seconds or 0.0) + seconds
                 created = old.created_at if old is not None else now

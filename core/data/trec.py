@@ -4,12 +4,16 @@ Formats (whitespace-separated, one record per line, blank lines ignored):
 
 * run:   ``qid Q0 docid rank score tag`` (the second column is conventionally ``Q0`` and is
   not checked, as trec_eval does not check it either);
-* qrels: ``qid 0 docid grade`` (the second column is the unused "iteration" field).
+* qrels: ``qid 0 docid grade`` (the second column is the unused "iteration" field, read and
+  ignored; lines starting with ``#`` are comments).
 
 Reading a run orders each query's documents by score, descending, like trec_eval; ties in
 score keep the order of the file's rank column (then the document id), and ranks are
-renumbered 1..n. Malformed lines raise :class:`~clirlens.core.errors.DataError` naming the
-file and line. Writes are atomic: a temporary file in the same folder replaced onto the
+renumbered 1..n. Malformed run lines raise :class:`~clirlens.core.errors.DataError` naming
+the file and line. Qrels are read by one reader, :func:`parse_qrels`, for evaluation and for
+importing judgments alike: it checks every line before anything is used and raises one
+:class:`QrelsError` naming every bad line (wrong number of fields, a grade that is not a whole
+number in ASCII digits, a grade outside the caller's range, a pair given twice). Writes are atomic: a temporary file in the same folder replaced onto the
 target with :func:`os.replace`, so a crash never leaves a half-written file.
 """
 
@@ -17,8 +21,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from clirlens.core.errors import DataError
@@ -75,24 +81,110 @@ def read_run(path: PathLike, name: str | None = None) -> Run:
     return Run(name or tag or path.stem, rankings)
 
 
+MAX_SHOWN = 8  # bad lines spelled out in the one-line message; all are in .problems
+_GRADE = re.compile(r"-?[0-9]+")  # ASCII digits only: int() would also take "３", "٣", "1_0"
+
+
+@dataclass(frozen=True)
+class QrelsLine:
+    line: int  # 1-based line number in the file
+    query_id: str
+    passage_id: str
+    grade: int
+
+
+class QrelsError(DataError):
+    """A qrels file with bad lines; ``problems`` lists ``(line number, what is wrong)``."""
+
+    def __init__(
+        self, source: str, problems: Sequence[tuple[int, str]], consequence: str = ""
+    ) -> None:
+        self.source = source
+        self.problems = tuple(sorted(problems))
+        shown = "; ".join(f"line {n}: {msg}" for n, msg in self.problems[:MAX_SHOWN])
+        more = len(self.problems) - MAX_SHOWN
+        if more > 0:
+            shown += f"; and {more} more"
+        count = len(self.problems)
+        after = f", {consequence}" if consequence else ""
+        super().__init__(f"{source}: {count} bad line{'s' if count != 1 else ''}{after}: {shown}")
+
+
+def parse_qrels(
+    text: str,
+    source: str = "<qrels>",
+    *,
+    grades: Container[int] | None = None,
+    consequence: str = "",
+) -> list[QrelsLine]:
+    """Every judgment of a TREC qrels text, or :class:`QrelsError` naming every bad line.
+
+    ``grades``: the grades allowed (default: any whole number, negative ones included, as
+    trec_eval reads them). ``consequence`` is said in the error (e.g. "nothing imported").
+    """
+    out: list[QrelsLine] = []
+    problems: list[tuple[int, str]] = []
+    first_seen: dict[tuple[str, str], int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) != 4:
+            problems.append(
+                (number, f"expected 4 fields (query iteration passage grade), got {len(fields)}")
+            )
+            continue
+        qid, _iteration, pid, grade_text = fields
+        if not _GRADE.fullmatch(grade_text):
+            problems.append((number, f"grade {grade_text!r} is not a whole number"))
+            continue
+        grade = int(grade_text)
+        if grades is not None and grade not in grades:
+            problems.append((number, f"grade {grade} is out of range {_range(grades)}"))
+            continue
+        key = (qid, pid)
+        if key in first_seen:
+            problems.append(
+                (number, f"query {qid} passage {pid} is already judged on line {first_seen[key]}")
+            )
+            continue
+        first_seen[key] = number
+        out.append(QrelsLine(number, qid, pid, grade))
+    if problems:
+        raise QrelsError(source, problems, consequence)
+    return out
+
+
+def _range(grades: Container[int]) -> str:
+    values = sorted(grades) if isinstance(grades, Iterable) else []
+    return f"{values[0]}–{values[-1]}" if values else "allowed"
+
+
+def read_qrels_lines(
+    path: PathLike, *, grades: Container[int] | None = None, consequence: str = ""
+) -> list[QrelsLine]:
+    """:func:`parse_qrels` of a UTF-8 file (a byte-order mark is allowed)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such qrels file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a qrels file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise QrelsError(str(path), [(line, "not UTF-8 text")], consequence) from None
+    return parse_qrels(text, str(path), grades=grades, consequence=consequence)
+
+
 def read_qrels(path: PathLike) -> Qrels:
     """Read a TREC qrels file (``qid 0 docid grade``; grades are integers, may be negative)."""
-    path = Path(path)
-    data: dict[str, dict[str, int]] = {}
-    for lineno, fields in _lines(path, "qrels"):
-        where = f"{path}:{lineno}"
-        if len(fields) != 4:
-            raise DataError(f"{where}: expected 4 columns 'qid 0 docid grade', got {len(fields)}")
-        qid, _, docid, grade_s = fields
-        try:
-            grade = int(grade_s)
-        except ValueError:
-            raise DataError(f"{where}: grade {grade_s!r} is not an integer") from None
-        docs = data.setdefault(qid, {})
-        if docid in docs:
-            raise DataError(f"{where}: document {docid!r} judged twice for query {qid!r}")
-        docs[docid] = grade
-    return Qrels(data)
+    return Qrels.from_triples((x.query_id, x.passage_id, x.grade) for x in read_qrels_lines(path))
 
 
 def _check_token(value: str, what: str) -> str:

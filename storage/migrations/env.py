@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from clirlens.storage.models import Base
+from clirlens.storage.tables import Base
 
 config = context.config
 connection = config.attributes.get("connection")

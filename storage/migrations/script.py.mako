@@ -5,7 +5,7 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
 Write batch operations (``with op.batch_alter_table(...)``) so the revision also runs on
-SQLite, name every constraint, and do not import clirlens.storage.models: a revision must keep
+SQLite, name every constraint, and do not import clirlens.storage.tables: a revision must keep
 describing the schema of its own time. Add a fixture for it in tests/storage/test_migrations.py.
 """
 

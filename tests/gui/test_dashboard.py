@@ -19,7 +19,7 @@ from clirlens.core.workspace.judging_plan import plan_campaign
 from clirlens.gui import dashboard_view, entry
 from clirlens.gui.app import SCREENSHOT_SIZE
 from clirlens.gui.dashboard_charts import EXPORT_WIDTH
-from clirlens.gui.judging import human_qrels_by_direction
+from clirlens.storage.judging import human_qrels_by_direction
 
 from .conftest import SUBSET
 from .helpers import wait_prepared

@@ -7,9 +7,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+from clirlens.core.data.trec import parse_qrels
 from clirlens.storage import db
 from clirlens.storage.checkpoint import AUTOCHECKPOINT_PAGES
-from clirlens.storage.qrels_io import parse_trec_qrels
 from clirlens.storage.repository import JudgmentRepository
 
 
@@ -28,7 +28,7 @@ def test_judgments_reach_the_database_file_within_a_second(tmp_path: Path):
     path = tmp_path / "judgments.sqlite"
     repo = JudgmentRepository.open(path)
     try:
-        repo.import_judgments("c", "a", parse_trec_qrels("q 0 d1 1\nq 0 d2 2\nq 0 d3 3\n"))
+        repo.import_judgments("c", "a", parse_qrels("q 0 d1 1\nq 0 d2 2\nq 0 d3 3\n"))
         for item in repo.items("c"):
             repo.judge(item.id, "b", 0)
         with repo.engine.connect() as conn:

@@ -15,8 +15,8 @@ from alembic.runtime.migration import MigrationContext
 
 from clirlens.core.errors import UserError
 from clirlens.storage import db
-from clirlens.storage.models import Base, UTCDateTime
 from clirlens.storage.repository import JudgmentRepository
+from clirlens.storage.tables import Base, UTCDateTime
 
 T1 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 T2 = datetime(2025, 3, 2, 8, 30, 0, tzinfo=timezone.utc)

@@ -69,7 +69,7 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"run file not found: .*none"):
         trec.read_run(tmp_path / "none")
     (tmp_path / "bin").write_bytes(b"q1 0 d\xff 1\n")
-    with pytest.raises(DataError, match=r"bin: not UTF-8 text"):
+    with pytest.raises(DataError, match=r"bin: 1 bad line: line 1: not UTF-8 text"):
         trec.read_qrels(tmp_path / "bin")
 
 
@@ -85,9 +85,12 @@ def test_qrels_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("q1 0 d2", r"q\.txt:3: expected 4 columns 'qid 0 docid grade', got 3"),
-        ("q1 0 d2 1.5", r"q\.txt:3: grade '1\.5' is not an integer"),
-        ("q1 0 d1 2", r"q\.txt:3: document 'd1' judged twice for query 'q1'"),
+        ("q1 0 d2", r"q\.txt: 1 bad line: line 3: expected 4 fields .*, got 3"),
+        ("q1 0 d2 1.5", r"q\.txt: 1 bad line: line 3: grade '1\.5' is not a whole number"),
+        (
+            "q1 0 d1 2",
+            r"q\.txt: 1 bad line: line 3: query q1 passage d1 is already judged on line 1",
+        ),
     ],
 )
 def test_bad_qrels_lines(tmp_path: Path, line: str, message: str) -> None:
@@ -114,3 +117,40 @@ def test_atomic_replace_keeps_existing_mode(tmp_path: Path) -> None:
     trec.write_qrels(Qrels({"q": {"d": 1}}), path)
     assert path.read_text() == "q 0 d 1\n"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+GOOD = """# a comment
+q1 0 d1 2
+q1 0 d2 0
+
+q2 Q0 d1 3
+"""
+
+
+def test_parse_reads_judgments_and_skips_comments():
+    lines = trec.parse_qrels(GOOD)
+    assert [(ln.line, ln.query_id, ln.passage_id, ln.grade) for ln in lines] == [
+        (2, "q1", "d1", 2),
+        (3, "q1", "d2", 0),
+        (5, "q2", "d1", 3),
+    ]
+
+
+def test_every_bad_line_is_reported_by_number():
+    text = "q1 0 d1 2\nq1 0 d2\nq1 0 d3 x\nq1 0 d4 4\nq1 0 d5 -1\nq1 0 d1 1\nq2 0 d1 1 extra\n"
+    with pytest.raises(trec.QrelsError) as info:
+        trec.parse_qrels(text, "run.qrels", grades=range(4), consequence="nothing imported")
+    err = info.value
+    assert isinstance(err, DataError)
+    assert [n for n, _ in err.problems] == [2, 3, 4, 5, 6, 7]
+    msg = str(err)
+    assert "\n" not in msg and msg.startswith("run.qrels: 6 bad lines, nothing imported")
+    assert "line 2: expected 4 fields" in msg and "line 3: grade 'x' is not a whole number" in msg
+    assert "line 4: grade 4 is out of range" in msg and "line 6:" in msg and "on line 1" in msg
+
+
+@pytest.mark.parametrize("grade", ["３", "٣", "0_3", "+3", "1_0", "3.0", "3x"])
+def test_grades_are_ascii_whole_numbers(grade: str) -> None:
+    with pytest.raises(trec.QrelsError, match="is not a whole number"):
+        trec.parse_qrels(f"q1 0 d1 {grade}\n")
+    assert trec.parse_qrels("q1 0 d1 -1\n")[0].grade == -1  # trec_eval reads negative grades

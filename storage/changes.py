@@ -4,6 +4,7 @@ transaction the repository opened; nothing here commits."""
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import operator
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 from clirlens.core.errors import UserError
 from clirlens.core.types import Query
 
-from .models import AnnotatorRow, CampaignRow, HistoryRow, JudgmentRow, PoolItemRow, utcnow
 from .records import (
     GRADES,
     Campaign,
@@ -28,6 +28,7 @@ from .records import (
     PoolItem,
     Source,
 )
+from .tables import AnnotatorRow, CampaignRow, HistoryRow, JudgmentRow, PoolItemRow, utcnow
 
 ANNOTATORS = AnnotatorRow.__table__
 ITEMS = PoolItemRow.__table__
@@ -36,13 +37,17 @@ JUDGMENTS = JudgmentRow.__table__
 HISTORY = HistoryRow.__table__
 
 
-class _Unchanged:
+class Unchanged(enum.Enum):
+    """The note argument that keeps the note a judgment already has."""
+
+    NOTE = "unchanged"
+
     def __repr__(self) -> str:
         return "UNCHANGED"
 
 
-UNCHANGED = _Unchanged()  # "keep the note the judgment already has"
-NoteArg = str | _Unchanged | None
+UNCHANGED = Unchanged.NOTE
+NoteArg = str | Unchanged | None
 
 
 def check_grade(grade: object) -> int:
