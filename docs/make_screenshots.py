@@ -22,11 +22,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from clirlens.core.workspace.workspace import WorkspaceConfig
-from clirlens.gui.app import SCREENSHOT_SIZE, application, wait_until_prepared
-from clirlens.gui.controller import WorkspaceController
-from clirlens.gui.main_window import MainWindow
-from clirlens.gui.settings import Settings
-from clirlens.gui.start_dialog import StartDialog
+from clirlens.gui.services.controller import WorkspaceController
+from clirlens.gui.shell.app import SCREENSHOT_SIZE, application, wait_until_prepared
+from clirlens.gui.shell.main_window import MainWindow
+from clirlens.gui.shell.settings import Settings
+from clirlens.gui.start.dialog import StartDialog
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def render_view(file: str, view: str, query_langs: str, xquad: Path, args) -> Pa
     cmd = [
         sys.executable,
         "-c",
-        "import sys; from clirlens.gui.entry import main; sys.exit(main())",
+        "import sys; from clirlens.gui.shell.entry import main; sys.exit(main())",
         "--xquad", str(xquad),
         *(arg for model in _models() for arg in ("--model", model)),
         "--query-langs", query_langs,

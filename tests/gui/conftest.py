@@ -17,9 +17,9 @@ SUBSET = 3  # XQuAD articles: 15 passages, 105 questions
 
 @pytest.fixture(scope="module", autouse=True)
 def _gc_on_gui_thread(qapp):
-    """As in the application: cyclic GC on the GUI thread only (see gui/gc_guard.py);
+    """As in the application: cyclic GC on the GUI thread only (see gui/shell/gc_guard.py);
     back to normal after each GUI test module."""
-    from clirlens.gui.gc_guard import install
+    from clirlens.gui.shell.gc_guard import install
 
     guard = install(qapp)
     yield
@@ -48,7 +48,7 @@ def use_shared_cache(shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture()
 def settings(tmp_path: Path):
-    from clirlens.gui.settings import Settings
+    from clirlens.gui.shell.settings import Settings
 
     return Settings.at(tmp_path / "settings.ini")
 
@@ -75,8 +75,8 @@ def config(xquad_dir: Path, model_args: tuple[str, str], fast_dtype: str):
 @pytest.fixture()
 def window(qtbot, settings, use_shared_cache: Path):
     from clirlens.core.retrieval.cache import Cache
-    from clirlens.gui.controller import WorkspaceController
-    from clirlens.gui.main_window import MainWindow
+    from clirlens.gui.services.controller import WorkspaceController
+    from clirlens.gui.shell.main_window import MainWindow
 
     controller = WorkspaceController(cache=Cache(use_shared_cache))
     win = MainWindow(controller, settings)

@@ -1,0 +1,347 @@
+"""The judging screen (view "annotate", issue 7): one pooled passage at a time, graded 0–3.
+
+Keys while the view is shown: 0–3 grade and advance to the next unjudged item, n note,
+s skip, ←/→ move, Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo (the buttons do the same).
+Each grade is one storage command on the application's undo stack
+(:mod:`clirlens.gui.services.judgments`), committed before the next item shows; where a
+reopened campaign resumes is :class:`~clirlens.storage.judging.JudgingSession`'s. The item
+display is :class:`~clirlens.gui.annotate.panel.JudgingPanel`, the agreement of several
+annotators :class:`~clirlens.gui.widgets.agreement_panel.AgreementPanel`. The database is opened
+when the view is first shown, not at start-up.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clirlens.core.errors import UserError
+from clirlens.gui.annotate.dialog import CampaignDialog
+from clirlens.gui.annotate.panel import JudgingPanel
+from clirlens.gui.annotate.texts import SettingsMemory, TextSource, screenshot_campaign
+from clirlens.gui.services.judgments import service_for
+from clirlens.gui.widgets.agreement_panel import AgreementPanel
+from clirlens.storage.commands import JudgeCommand
+from clirlens.storage.judging import JudgingSession
+from clirlens.storage.records import GRADE_LABELS, Change
+from clirlens.storage.repository import UNCHANGED
+
+MAX_SECONDS = 600.0  # time on one item is counted up to this (the annotator went away)
+
+
+class AnnotateView(QWidget):
+    def __init__(self, controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("annotateView")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.controller = controller
+        self.service = service_for(controller)
+        self.session: JudgingSession | None = None
+        self.texts = TextSource(controller)
+        self.memory = SettingsMemory(self)
+        self._loaded = False
+        self._shown_at = time.monotonic()
+        self._note_loaded = ""
+
+        self.campaign_combo = QComboBox()
+        self.campaign_combo.setMinimumContentsLength(18)
+        self.campaign_combo.activated.connect(self._on_campaign_chosen)
+        self.new_button = QPushButton("New campaign…")
+        self.new_button.clicked.connect(self.new_campaign)
+        self.annotator_edit = QLineEdit(self.service.annotator)
+        self.annotator_edit.setMaximumWidth(180)
+        self.annotator_edit.setToolTip("who is judging (your user name unless changed)")
+        self.annotator_edit.editingFinished.connect(self._on_annotator_edited)
+        self.blind_label = QLabel()
+        self.blind_label.setObjectName("hint")
+        self.overall = QProgressBar()
+        self.overall.setFormat("%v / %m judged")
+        self.overall.setMinimumWidth(220)
+        top = QHBoxLayout()
+        for w in (QLabel("Campaign"), self.campaign_combo, self.new_button):
+            top.addWidget(w)
+        top.addSpacing(12)
+        for w in (QLabel("Annotator"), self.annotator_edit, self.blind_label):
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.overall)
+
+        self.panel = JudgingPanel(self.texts)
+        for g, button in enumerate(self.panel.grade_buttons):
+            button.clicked.connect(lambda _=False, g=g: self.grade(g))
+        self.panel.prev_button.clicked.connect(lambda: self.move(-1))
+        self.panel.skip_button.clicked.connect(self.skip)
+        self.panel.next_button.clicked.connect(lambda: self.move(1))
+        self.panel.note_edit.returnPressed.connect(self._on_note_entered)
+        self.agreement = AgreementPanel()
+        self.agreement.setFixedWidth(280)
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.panel, 1)
+        row.addWidget(self.agreement)
+        self.placeholder = QLabel()
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+
+        self._shortcuts()
+        if isinstance(parent, QStackedWidget):  # the main window's views
+            parent.currentChanged.connect(self._on_page_changed)
+        self._agreement_timer = QTimer(self, singleShot=True, interval=1200)
+        self._agreement_timer.timeout.connect(self._refresh_agreement)
+        controller.workspaceChanged.connect(self._on_workspace_changed)
+        self.service.repositoryChanged.connect(self._on_repository_changed)
+        self.service.campaignsChanged.connect(self._reload_campaigns)
+        self.service.judgmentChanged.connect(self._on_judgment_changed)
+        self.service.annotatorChanged.connect(self._on_annotator_changed)
+        self._show_item()
+
+    def _shortcuts(self) -> None:
+        def key(sequence: str, slot) -> None:
+            shortcut = QShortcut(QKeySequence(sequence), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)  # while the view is shown
+            shortcut.activated.connect(slot)
+
+        for g in GRADE_LABELS:
+            key(str(g), lambda g=g: self.grade(g))
+        key("N", self.edit_note)
+        key("S", self.skip)
+        key("Left", lambda: self.move(-1))
+        key("Right", lambda: self.move(1))
+        escape = QShortcut(QKeySequence("Escape"), self.panel.note_edit)
+        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+        escape.activated.connect(self._on_note_cancelled)
+        # undo/redo live in the main window's Edit menu (one QUndoStack, Ctrl+Z everywhere)
+
+    # -- campaigns -----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._loaded:
+            if self.memory.annotator:
+                self.service.set_annotator(self.memory.annotator)
+            self._reload_campaigns()
+
+    def _on_page_changed(self, index: int) -> None:
+        """Leaving this view for another page of the window's stack: the compare view shows
+        the grades given here (not on every judgment: rebuilding its lists takes time)."""
+        shown = self.parentWidget().widget(index) is self
+        self.controller.set_blind(shown and self._blind_session())
+        if self.session is not None and not shown:
+            self.service.publish()
+
+    def _blind_session(self) -> bool:
+        return self.session is not None and self.session.campaign.blind
+
+    def _on_workspace_changed(self) -> None:
+        self.texts.clear()
+        self._loaded = False
+        if self.isVisible():
+            self._reload_campaigns()
+        self._show_item()
+
+    def _on_repository_changed(self) -> None:
+        self.session = None
+        self._on_workspace_changed()
+
+    def _may_open(self) -> bool:
+        """Open the database only for a workspace, and in a window that keeps no user state
+        (a screenshot's) only when it was opened on purpose."""
+        persist = getattr(self.window(), "persist", True)
+        return self.controller.workspace is not None and (persist or self.service.is_open)
+
+    def _reload_campaigns(self, select: str | None = None) -> None:
+        if not self._may_open():
+            self.session = None
+            self._show_item()
+            return
+        self._loaded = True
+        repo = self.service.repository()
+        campaigns = sorted(repo.campaigns(), key=lambda c: c.created_at) if repo else []
+        names = [c.name for c in campaigns]
+        current = select or (self.session.campaign.name if self.session else self.memory.campaign)
+        self.campaign_combo.blockSignals(True)
+        self.campaign_combo.clear()
+        self.campaign_combo.addItems(names)
+        self.campaign_combo.blockSignals(False)
+        if names:
+            self.open_campaign(current if current in names else names[-1])
+        else:
+            self.session = None
+            self._show_item()
+
+    def _on_campaign_chosen(self, index: int) -> None:
+        self.open_campaign(self.campaign_combo.itemText(index))
+
+    def new_campaign(self) -> None:
+        dialog = CampaignDialog(self.controller, self.service, self)
+        if dialog.exec() == CampaignDialog.DialogCode.Accepted and dialog.created is not None:
+            self._reload_campaigns(select=dialog.created.name)
+
+    def open_campaign(self, name: str) -> None:
+        repo = self.service.repository()
+        if repo is None:
+            return
+        try:
+            self.session = JudgingSession.open(repo, name, self.service.annotator)
+        except UserError as exc:
+            self.controller.report("Opening the campaign", exc)
+            self.session = None
+        else:
+            self.service.undo_stack.clear()  # commands belong to the campaign they edit
+            self.service.publish(self.session.grade_table())
+            self.memory.campaign = name
+            self.campaign_combo.setCurrentText(name)
+        self._show_item()
+        self._refresh_agreement()
+
+    def _on_annotator_edited(self) -> None:
+        self.service.set_annotator(self.annotator_edit.text())
+        self.annotator_edit.setText(self.service.annotator)
+
+    def _on_annotator_changed(self, name: str) -> None:
+        self.annotator_edit.setText(name)
+        self.memory.annotator = name
+        if self.session is not None:
+            self.open_campaign(self.session.campaign.name)
+
+    # -- judging -------------------------------------------------------------------------------
+    def grade(self, grade: int) -> None:
+        """Judge the current item (keeping or replacing its note) and go to the next one."""
+        s = self.session
+        item = s.current if s else None
+        if s is None or item is None:
+            return
+        text = self.panel.note_edit.text().strip()
+        note = text if text != self._note_loaded else UNCHANGED
+        spent = min(MAX_SECONDS, time.monotonic() - self._shown_at)
+        command = JudgeCommand(s.repo, item.id, s.annotator, grade, note=note, seconds_spent=spent)
+        if self.service.push(command):
+            s.advance()
+            self._show_item()
+        self.setFocus()
+
+    def _on_judgment_changed(self, change: Change) -> None:
+        """A do, undo or redo: take the grade in and show the item it concerns."""
+        s = self.session
+        if s is None or change.entry.item_id not in s.index:
+            return
+        position = s.apply(change)
+        item = s.items[position]
+        key = (item.query.lang, item.passage_lang, item.query.id, item.passage_id)
+        if change.judgment is None:
+            self.service.grades.pop(key, None)
+        else:
+            self.service.grades[key] = change.judgment.grade
+        s.goto(position)
+        self._show_item()
+        self._refresh_agreement(agreement=False)
+
+    def move(self, delta: int) -> None:
+        if self.session is not None and self.session.move(delta):
+            self._show_item()
+
+    def skip(self) -> None:
+        if self.session is not None and self.session.skip():
+            self._show_item()
+
+    def edit_note(self) -> None:
+        if self.session is not None and self.session.current is not None:
+            self.panel.note_edit.setFocus()
+            self.panel.note_edit.selectAll()
+
+    def _on_note_entered(self) -> None:
+        s = self.session
+        item = s.current if s else None
+        judged = s.judgment(item.id) if s and item else None
+        text = self.panel.note_edit.text().strip()
+        if s is not None and judged is not None and text != self._note_loaded:
+            self.service.push(
+                JudgeCommand(s.repo, judged.item_id, s.annotator, judged.grade, note=text)
+            )
+        self.setFocus()
+
+    def _on_note_cancelled(self) -> None:
+        self.panel.note_edit.setText(self._note_loaded)
+        self.setFocus()
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _show_item(self) -> None:
+        s = self.session
+        if s is None or s.current is None:
+            self.stack.setCurrentWidget(self.placeholder)
+            self.placeholder.setText(self._empty_text())
+            self.overall.setVisible(False)
+            self.blind_label.setText("")
+            self.controller.set_blind(False)
+            return
+        self.stack.setCurrentIndex(1)
+        self._shown_at = time.monotonic()
+        self.overall.setVisible(True)
+        self.overall.setRange(0, len(s.items))
+        self.overall.setValue(s.judged)
+        self.blind_label.setText("· blind" if s.campaign.blind else "")
+        self.controller.set_blind(self.isVisible() and s.campaign.blind)
+        self._note_loaded = self.panel.show_item(s)
+
+    def _empty_text(self) -> str:
+        if self.controller.workspace is None:
+            return "Open a workspace (File → Open workspace…) to judge its results."
+        return (
+            "No judging campaign yet. Create one from a prepared direction with "
+            "“New campaign…”: which queries, the models whose top-k are pooled, "
+            "blind or not."
+        )
+
+    def _refresh_agreement(self, agreement: bool = True) -> None:
+        """Every annotator's progress (one quick query) and, with ``agreement`` and several
+        annotators, their agreement (debounced after judgments: it reads every judgment)."""
+        s = self.session
+        repo = self.service.repository() if s else None
+        self.agreement.setVisible(s is not None and repo is not None)
+        if s is None or repo is None:
+            return
+        progress = repo.progress(s.campaign.name, s.annotator)
+        self.agreement.show_progress(progress)
+        if sum(1 for p in progress.annotators if p.judged) < 2:
+            self.agreement.show_agreement(None)
+        elif agreement:
+            self.agreement.show_agreement(repo.agreement(s.campaign.name))
+        else:
+            self._agreement_timer.start()
+
+    # -- screenshots ---------------------------------------------------------------------------
+    def prepare_screenshot(self) -> str | None:
+        """For ``clirlens --screenshot F --view annotate``: a demo campaign in a scratch
+        database (the user's is not touched) with two items judged as the dataset's gold
+        says; returns an error message, or None."""
+        try:
+            name = screenshot_campaign(self.controller, self.service)
+        except UserError as exc:
+            return str(exc)
+        self._reload_campaigns(select=name)
+        for _ in range(2):
+            item = self.session.current if self.session else None
+            if item is not None:
+                self.grade(self.texts.oracle_grade(item))
+        return None

@@ -1,0 +1,383 @@
+"""The evaluation dashboard (view "evaluate", issue 7).
+
+Choose directions, the qrels (the dataset's gold, a campaign's judgments, or both) and
+whether to score OT alignment; "Evaluate" runs :func:`clirlens.core.workspace.dashboard.
+evaluate_workspace` as a job on the controller's :class:`~clirlens.gui.services.jobs.JobRunner` (after
+the job running then, if any, so two jobs never prepare the workspace at once). The result,
+a :class:`~clirlens.core.evaluation.report.Report`, fills the table (with significance marks and the
+low-resource average rows) and the charts; the table exports as CSV and LaTeX
+(:mod:`clirlens.core.evaluation.report`), the charts as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clirlens.core.data.xquad import LOW_RESOURCE
+from clirlens.core.errors import UserError
+from clirlens.core.evaluation.report import SOURCES, Report, to_csv, to_latex
+from clirlens.core.workspace.dashboard import evaluate_workspace
+from clirlens.gui.services.judgments import service_for
+from clirlens.gui.widgets.charts import ACCURACY, DashboardCharts
+from clirlens.gui.widgets.labels import model_letter
+from clirlens.gui.widgets.metrics_table import MetricsTable
+from clirlens.gui.widgets.ot_options import OtOptionsButton
+from clirlens.storage.judging import human_qrels_by_direction
+
+# options of core.dashboard.alignment_scores (none: its defaults)
+ALIGNMENT_OPTIONS: dict = {}
+QRELS_CHOICES = {"gold": "gold qrels", "human": "human judgments", "both": "gold and human"}
+
+
+class DashboardView(QWidget):
+    def __init__(self, controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dashboardView")
+        self.controller = controller
+        self.service = service_for(controller)
+        self.report: Report | None = None
+        self._pending: Callable[[], None] | None = None
+        self._running = ""  # title of the evaluation job while it runs
+        self._custom_directions = False
+
+        self.directions_button = QToolButton()
+        self.directions_button.setText("Directions")
+        self.directions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.directions_menu = QMenu(self)
+        self.directions_button.setMenu(self.directions_menu)
+        self.direction_actions: dict[tuple[str, str], QAction] = {}
+        self.qrels_combo = QComboBox()
+        for key, text in QRELS_CHOICES.items():
+            self.qrels_combo.addItem(text, key)
+        self.campaign_combo = QComboBox()
+        self.campaign_combo.setMinimumContentsLength(14)
+        self.campaign_combo.setToolTip(
+            "judgments of this campaign (all annotators, majority grade); grade 2 "
+            "(relevant) or more counts as relevant"
+        )
+        self.alignment_check = QCheckBox("OT alignment")
+        self.alignment_check.setChecked(True)
+        self.alignment_check.setToolTip(
+            "each model's mean OT cost between the query language's questions and their "
+            "English parallels (token states of the last layer, Sinkhorn)"
+        )
+        self.ot_options = OtOptionsButton(dict(ALIGNMENT_OPTIONS))
+        self.alignment_check.toggled.connect(self.ot_options.setEnabled)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self)
+        for text, suffix, slot in (
+            ("Table as CSV…", "csv", self.export_csv),
+            ("Table as LaTeX…", "tex", self.export_latex),
+            ("Charts as PNG…", "png", self.export_charts),
+            ("Charts as SVG…", "svg", self.export_charts),
+        ):
+            menu.addAction(text, lambda s=suffix, f=slot: self._export_dialog(s, f))
+        self.export_button.setMenu(menu)
+        self.measure_combo = QComboBox()
+        self.measure_combo.currentTextChanged.connect(self._draw_charts)
+        controls = QHBoxLayout()
+        controls.addWidget(self.directions_button)
+        controls.addWidget(QLabel("Qrels"))
+        controls.addWidget(self.qrels_combo)
+        controls.addWidget(QLabel("Campaign"))
+        controls.addWidget(self.campaign_combo)
+        controls.addWidget(self.alignment_check)
+        controls.addWidget(self.ot_options)
+        controls.addWidget(self.evaluate_button)
+        controls.addStretch(1)
+        controls.addWidget(QLabel("Chart"))
+        controls.addWidget(self.measure_combo)
+        controls.addWidget(self.export_button)
+
+        self.status = QLabel()
+        self.status.setObjectName("hint")
+        self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        lines = self.status.fontMetrics().lineSpacing()
+        self.status.setFixedHeight(2 * lines + 4)  # two lines, so the panes below stay put
+        self.table = MetricsTable()
+        self.charts = DashboardCharts()
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.charts)
+        splitter.setSizes([330, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+        self.qrels_combo.currentIndexChanged.connect(self._on_qrels_changed)
+        controller.workspaceChanged.connect(self._on_workspace_changed)
+        controller.comparisonChanged.connect(self._on_comparison_changed)
+        controller.jobs.busyChanged.connect(self._on_busy_changed)
+        controller.jobs.jobChanged.connect(self._on_job_changed)
+        self.service.campaignsChanged.connect(self._fill_campaigns)
+        self.service.repositoryChanged.connect(self._fill_campaigns)
+        self._on_workspace_changed()
+
+    # -- choices -------------------------------------------------------------------------------
+    def _on_workspace_changed(self) -> None:
+        self._pending = None  # an evaluation waiting to start was for the old workspace
+        self.directions_menu.clear()
+        self.direction_actions = {}
+        self._custom_directions = False
+        ws = self.controller.workspace
+        if ws is not None:
+            for q in ws.query_langs:
+                for d in ws.doc_langs:
+                    action = self.directions_menu.addAction(f"{q} → {d}")
+                    action.setCheckable(True)
+                    action.toggled.connect(self._on_direction_toggled)
+                    self.direction_actions[(q, d)] = action
+            self.directions_menu.addSeparator()
+            self.directions_menu.addAction("Low-resource → English", self._check_low_resource)
+        self._default_directions()
+        self.report = None
+        self._show_report()
+        self.status.setText(
+            "Choose directions and qrels, then Evaluate." if ws else "Open a workspace first."
+        )
+        self._on_qrels_changed()
+
+    def _default_directions(self) -> None:
+        """Every direction when there are a few, else the prepared ones."""
+        ws = self.controller.workspace
+        few = len(self.direction_actions) <= 6
+        for (q, d), action in self.direction_actions.items():
+            prepared = ws is not None and ws.comparison(q, d) is not None
+            current = self.controller.direction == (q, d)
+            action.blockSignals(True)
+            action.setChecked(few or prepared or current)
+            action.blockSignals(False)
+        self._update_directions_text()
+
+    def _on_direction_toggled(self, _checked: bool) -> None:
+        self._custom_directions = True
+        self._update_directions_text()
+
+    def _check_low_resource(self) -> None:
+        for (q, d), action in self.direction_actions.items():
+            action.setChecked(q in LOW_RESOURCE and d == "en")
+
+    def _on_comparison_changed(self) -> None:
+        if not self._custom_directions:
+            self._default_directions()
+
+    def _update_directions_text(self) -> None:
+        n = len(self.directions())
+        self.directions_button.setText(f"Directions ({n} of {len(self.direction_actions)})")
+
+    def directions(self) -> list[tuple[str, str]]:
+        return [d for d, a in self.direction_actions.items() if a.isChecked()]
+
+    def set_directions(self, directions: list[tuple[str, str]]) -> None:
+        for d, action in self.direction_actions.items():
+            action.setChecked(d in directions)
+
+    def _on_qrels_changed(self, *_: object) -> None:
+        human = self.qrels_combo.currentData() != "gold"
+        self.campaign_combo.setEnabled(human)
+        if human and self.campaign_combo.count() == 0:
+            self._fill_campaigns()
+
+    def _fill_campaigns(self) -> None:
+        if self.qrels_combo.currentData() == "gold" and self.campaign_combo.count() == 0:
+            return  # the database is opened only when judgments are asked for
+        repo = self.service.repository()
+        names = (
+            [c.name for c in sorted(repo.campaigns(), key=lambda c: c.created_at)] if repo else []
+        )
+        current = self.campaign_combo.currentText()
+        self.campaign_combo.clear()
+        self.campaign_combo.addItems(names)
+        if current in names:
+            self.campaign_combo.setCurrentText(current)
+        elif names:
+            self.campaign_combo.setCurrentIndex(len(names) - 1)
+
+    # -- evaluating ----------------------------------------------------------------------------
+    def evaluate(self) -> None:
+        """Start the evaluation (after the running job, if any)."""
+        ws = self.controller.workspace
+        try:
+            if ws is None:
+                raise UserError("open a workspace first")
+            directions = self.directions()
+            choice = self.qrels_combo.currentData()
+            human = None
+            if choice != "gold":
+                campaign = self.campaign_combo.currentText()
+                repo = self.service.repository()
+                if not campaign or repo is None:
+                    raise UserError("no judging campaign to evaluate against: create one first")
+                human = human_qrels_by_direction(repo, campaign)
+            job = evaluate_workspace(
+                ws,
+                directions,
+                gold=choice != "human",
+                human=human,
+                pair=self.controller.pair if len(ws.models) >= 2 else None,
+                alignment=self.alignment_check.isChecked(),
+                alignment_options=self.ot_options.options(),
+            )
+        except UserError as exc:
+            self.controller.report("Evaluating", exc)
+            return
+        labels = ", ".join(f"{q}→{d}" for q, d in directions)
+        title = f"Evaluating {labels}"
+
+        def start() -> None:
+            self._running = title
+            self.controller.jobs.start(title, job, lambda report: self._on_done(ws, report))
+
+        self._pending = start
+        self.status.setText(f"Evaluating {labels}…")
+        if not self.controller.jobs.busy:
+            self._start_pending()
+        else:
+            self.status.setText(f"Evaluating {labels} after the running job…")
+
+    def _start_pending(self) -> None:
+        start, self._pending = self._pending, None
+        if start is not None:
+            start()
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        if not busy and self._pending is not None:
+            QTimer.singleShot(0, self._start_pending)
+
+    def _on_job_changed(self, title: str) -> None:
+        if self._running and title != self._running:
+            QTimer.singleShot(0, self._check_stopped)  # after a result is delivered, if any
+
+    def _check_stopped(self) -> None:
+        if self._running and self.controller.jobs.title != self._running:
+            self._running = ""
+            self.status.setText(
+                "The evaluation stopped (cancelled, failed, or replaced by another job); "
+                "press Evaluate to run it again."
+            )
+
+    def _on_done(self, workspace, report: Report) -> None:
+        self._running = ""
+        if workspace is not self.controller.workspace:
+            return  # another workspace was opened meanwhile
+        self.report = report
+        self._show_report()
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _show_report(self) -> None:
+        r = self.report
+        self.measure_combo.blockSignals(True)
+        self.measure_combo.clear()
+        if r is not None:
+            self.measure_combo.addItems(list(r.measures))
+            self.measure_combo.setCurrentText(ACCURACY if ACCURACY in r.measures else r.measures[0])
+        self.measure_combo.blockSignals(False)
+        self.table.show_report(r)
+        if r is not None:
+            QTimer.singleShot(0, self._fit_table)  # once the status line has its height
+        self._draw_charts()
+        if r is None:
+            return
+        pair = ""
+        if r.pair is not None:
+            a, b = (model_letter(i) for i in self.controller.pair)
+            pair = (
+                f" · * / ** : better than the other of {a} = {r.pair[0]} and {b} = {r.pair[1]} "
+                "(paired permutation test, Holm-corrected across directions, p < 0.05 / 0.01)"
+            )
+        notes = "".join(f" · {n}" for n in r.notes)
+        self.status.setText(f"Qrels: {', '.join(SOURCES[s] for s in r.sources)}{pair}{notes}")
+
+    def _fit_table(self) -> None:
+        """The whole table when it fits in 60% of the height; the charts get the rest."""
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            wanted = min(self.table.fitting_height(), int(total * 0.6))
+            self.splitter.setSizes([wanted, total - wanted])
+
+    def _draw_charts(self, *_: object) -> None:
+        self.charts.show_report(self.report, self.measure_combo.currentText() or ACCURACY)
+
+    # -- export --------------------------------------------------------------------------------
+    def _require_report(self) -> Report:
+        if self.report is None:
+            raise UserError("nothing to export yet: press Evaluate first")
+        return self.report
+
+    def export_csv(self, path: str | Path) -> list[Path]:
+        Path(path).write_text(to_csv(self._require_report()), encoding="utf-8")
+        return [Path(path)]
+
+    def export_latex(self, path: str | Path) -> list[Path]:
+        Path(path).write_text(to_latex(self._require_report()), encoding="utf-8")
+        return [Path(path)]
+
+    def export_charts(self, path: str | Path) -> list[Path]:
+        self._require_report()
+        return self.charts.export(path)
+
+    def _export_dialog(self, suffix: str, export: Callable[[str], list[Path]]) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export", f"clirlens-evaluation.{suffix}", f"*.{suffix}"
+        )
+        if not path:
+            return
+        if not path.lower().endswith(f".{suffix}"):
+            path += f".{suffix}"
+        try:
+            written = export(path)
+        except (UserError, OSError) as exc:
+            self.controller.report("Exporting", exc)
+            return
+        self.controller.statusChanged.emit("wrote " + ", ".join(str(p) for p in written))
+
+    # -- screenshots ---------------------------------------------------------------------------
+    def prepare_screenshot(self, timeout_s: float = 1800) -> str | None:
+        """For ``clirlens --screenshot F --view evaluate``: evaluate the default directions
+        against the gold qrels and wait for the result; an error message, or None."""
+        loop = QEventLoop()
+        errors: list[str] = []
+
+        def failed(failure) -> None:
+            errors.append(failure.message)
+            loop.quit()
+
+        def idle(busy: bool) -> None:
+            if not busy and self._pending is None:
+                loop.quit()
+
+        self.controller.errorOccurred.connect(failed)
+        self.controller.jobs.busyChanged.connect(idle)
+        self.evaluate()
+        if not errors and (self.controller.jobs.busy or self._pending is not None):
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            loop.exec()
+        self.controller.errorOccurred.disconnect(failed)
+        self.controller.jobs.busyChanged.disconnect(idle)
+        if errors:
+            return errors[0]
+        return None if self.report is not None else "the evaluation did not finish in time"

@@ -1,0 +1,238 @@
+"""The state the widgets show, and the one place user actions go through.
+
+:class:`WorkspaceController` wraps a core :class:`~clirlens.core.workspace.workspace.Workspace` for
+Qt: it owns the current direction, comparison, filter, sort, pair of models, query and
+selected passage, runs long work through a :class:`~clirlens.gui.services.jobs.JobRunner`, and
+announces every change with a signal (Qt naming: ``somethingChanged``). Widgets receive it
+in their constructor, redraw in their ``_on_*`` slots and turn each user action into one
+method call here; all numbers come from core (:mod:`clirlens.core.workspace.comparison`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from clirlens.core.errors import UserError
+from clirlens.core.retrieval.cache import Cache
+from clirlens.core.workspace.comparison import Comparison, GradeLookup, Pair, QueryRow, QueryView
+from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+from clirlens.gui.services.jobs import Failure, JobRunner
+
+
+class WorkspaceController(QObject):
+    workspaceChanged = Signal()  # a workspace was opened (directions, models may differ)
+    directionChanged = Signal(str, str)  # query language, document language
+    comparisonChanged = Signal()  # the direction's comparison arrived (or was cleared)
+    rowsChanged = Signal()  # the browser's rows (filter, sort, pair, comparison)
+    currentQueryChanged = Signal(str)  # query id ("" for none or a free-text query)
+    queryViewChanged = Signal()  # what the compare view shows
+    selectedPassageChanged = Signal(str)  # passage id ("" for none)
+    statusChanged = Signal(str)  # a short note for the status bar
+    errorOccurred = Signal(object)  # Failure: every error ends up here
+    viewRequested = Signal(str)  # a view asks the window to show another view (by name)
+    blindChanged = Signal(bool)  # blind judging is on screen: hide which model ranks what
+
+    def __init__(
+        self,
+        jobs: JobRunner | None = None,
+        cache: Cache | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.jobs = jobs or JobRunner(self)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.cancelled.connect(self._on_cancelled)
+        self.cache = cache
+        self.workspace: Workspace | None = None
+        self.direction: tuple[str, str] | None = None
+        self.comparison: Comparison | None = None
+        self.rows: list[QueryRow] = []
+        self.filter_text = ""
+        self.sort_key = "order"
+        self.pair: Pair = (0, 1)
+        self.current_query = ""
+        self.last_query = ""  # the dataset query shown before a free-text one
+        self.query_view: QueryView | None = None
+        self.selected_passage = ""
+        self.shown = 10
+        self.judged: GradeLookup | None = None  # issue 7: judgment grades per passage
+        self.blind = False  # a blind judging campaign is on screen
+
+    # -- errors ---------------------------------------------------------------------------------
+    def report(self, title: str, exc: BaseException) -> None:
+        """Send an error to the window's message area (never raises)."""
+        self.errorOccurred.emit(Failure.from_exception(title, exc))
+
+    def _on_failed(self, failure: Failure) -> None:
+        self.statusChanged.emit(f"{failure.title} failed")
+        self.errorOccurred.emit(failure)
+
+    def _on_cancelled(self, title: str) -> None:
+        self.statusChanged.emit(f"{title}: cancelled")
+
+    # -- workspace and direction ------------------------------------------------------------------
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self.workspace.models if self.workspace else ()
+
+    def open_workspace(self, config: WorkspaceConfig) -> bool:
+        """Open ``config`` and start preparing its first direction. False (and the error
+        reported) when it cannot be opened; the current workspace then stays."""
+        try:
+            workspace = Workspace(config, cache=self.cache)
+        except UserError as exc:
+            self.report("Opening the workspace", exc)
+            return False
+        self.jobs.cancel()
+        self.workspace = workspace
+        self.pair = (0, 1)
+        self.direction = None
+        self.workspaceChanged.emit()
+        self.set_direction(*workspace.default_direction)
+        return True
+
+    def set_direction(self, query_lang: str, doc_lang: str) -> None:
+        """Show the direction query_lang → doc_lang, preparing it in a worker if needed."""
+        if self.workspace is None or self.direction == (query_lang, doc_lang):
+            return
+        self.direction = (query_lang, doc_lang)
+        self.directionChanged.emit(query_lang, doc_lang)
+        self._set_comparison(None)
+        ready = self.workspace.comparison(query_lang, doc_lang)
+        if ready is not None:
+            self._set_comparison(ready)
+            return
+        title = f"Preparing {query_lang}→{doc_lang}"
+        self.jobs.start(
+            title,
+            self.workspace.prepare(query_lang, doc_lang),
+            lambda c, d=self.direction: self._on_prepared(d, c),
+        )
+
+    def retry(self) -> None:
+        """Prepare the current direction again (after a cancel or an error)."""
+        if self.workspace is None or self.direction is None or self.comparison is not None:
+            return
+        direction, self.direction = self.direction, None
+        self.set_direction(*direction)
+
+    def _on_prepared(self, direction: tuple[str, str], comparison: Comparison) -> None:
+        if direction == self.direction:
+            self._set_comparison(comparison)
+            self.statusChanged.emit(
+                f"{comparison.task.name}: {len(comparison.rows())} queries, "
+                f"{len(comparison.task.corpus)} passages"
+            )
+
+    def _set_comparison(self, comparison: Comparison | None) -> None:
+        self.comparison = comparison
+        self.current_query = self.last_query = ""
+        self.query_view = None
+        self.selected_passage = ""
+        self._refresh_rows()
+        self.comparisonChanged.emit()
+        self.currentQueryChanged.emit("")
+        self.queryViewChanged.emit()
+        if self.rows:
+            self.select_query(self.rows[0].query.id)
+
+    def cancel(self) -> bool:
+        return self.jobs.cancel()
+
+    # -- browsing -------------------------------------------------------------------------------
+    def _refresh_rows(self) -> None:
+        c = self.comparison
+        self.rows = c.browse(self.filter_text, self.sort_key, self.pair) if c else []
+        self.rowsChanged.emit()
+
+    def set_filter(self, text: str) -> None:
+        if text != self.filter_text:
+            self.filter_text = text
+            self._refresh_rows()
+
+    def set_sort(self, key: str) -> None:
+        if key != self.sort_key:
+            self.sort_key = key
+            self._refresh_rows()
+
+    def set_pair(self, a: int, b: int) -> None:
+        """Compare model ``a`` with model ``b`` (disagreement, agreement, arrows)."""
+        n = len(self.models)
+        pair = (min(a, b), max(a, b))
+        if a == b or pair == self.pair or not (0 <= a < n and 0 <= b < n):
+            return
+        self.pair = pair
+        self._refresh_rows()
+        if self.current_query:
+            self.select_query(self.current_query, force=True)
+
+    def select_query(self, query_id: str, force: bool = False) -> None:
+        if self.comparison is None or (query_id == self.current_query and not force):
+            return
+        self.current_query = self.last_query = query_id
+        self.selected_passage = ""
+        self.query_view = self.comparison.view(query_id, self.pair, self.shown, self.judged)
+        self.currentQueryChanged.emit(query_id)
+        self.queryViewChanged.emit()
+        self.selectedPassageChanged.emit("")
+
+    def step_query(self, delta: int) -> None:
+        """Move ``delta`` rows through the browser's current order (clamped)."""
+        if not self.rows:
+            return
+        ids = [r.query.id for r in self.rows]
+        pos = ids.index(self.current_query) + delta if self.current_query in ids else 0
+        self.select_query(ids[max(0, min(len(ids) - 1, pos))])
+
+    def back_to_dataset_query(self) -> None:
+        """Leave a free-text query for the dataset query shown before it."""
+        ids = [r.query.id for r in self.rows]
+        target = self.last_query if self.last_query in ids else (ids[0] if ids else "")
+        if target:
+            self.select_query(target, force=True)
+
+    def select_passage(self, passage_id: str) -> None:
+        """Select a passage in every list (selecting it again clears the selection)."""
+        self.selected_passage = "" if passage_id == self.selected_passage else passage_id
+        self.selectedPassageChanged.emit(self.selected_passage)
+
+    def set_blind(self, blind: bool) -> None:
+        """Blind judging is (or is no longer) on screen: views that show per-model ranks
+        hide them meanwhile, so the annotator cannot tell which model found a passage."""
+        if blind != self.blind:
+            self.blind = blind
+            self.blindChanged.emit(blind)
+
+    def request_view(self, name: str) -> None:
+        """Ask the window to show view ``name`` (e.g. the compare view opening "align" for
+        the selected passage, or for the query and its English parallel)."""
+        self.viewRequested.emit(name)
+
+    def search_text(self, text: str) -> None:
+        """Search a free-text query with every model (in a worker)."""
+        if self.workspace is None or self.direction is None or self.comparison is None:
+            self.report(
+                "Free-text search",
+                UserError("open a workspace and wait for it to be prepared before searching"),
+            )
+            return
+        job = self.workspace.search_text(text, *self.direction, pair=self.pair, shown=self.shown)
+        self.jobs.start("Searching", job, self._on_free_text)
+
+    def _on_free_text(self, view: QueryView) -> None:
+        self.current_query = ""
+        self.selected_passage = ""
+        self.query_view = view
+        self.currentQueryChanged.emit("")
+        self.queryViewChanged.emit()
+        self.selectedPassageChanged.emit("")
+
+    # -- hooks ------------------------------------------------------------------------------------
+    def set_judgments(self, lookup: GradeLookup | None) -> None:
+        """Show judgment grades in the ranked lists (issue 7 passes a storage lookup)."""
+        self.judged = lookup
+        if self.current_query:
+            self.select_query(self.current_query, force=True)
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()

@@ -1,0 +1,167 @@
+"""The judgments database as the window sees it: one repository, one undo stack, the
+current annotator, and the grades the compare view shows (issue 7).
+
+:func:`service_for` gives the one :class:`JudgmentsService` of a
+:class:`~clirlens.gui.services.controller.WorkspaceController` (created on first use), so the
+annotation view and the evaluation dashboard share the database connection and the
+application has one :class:`QUndoStack` of judgment edits (DESIGN.md §2.4): every edit is a
+storage command (:mod:`clirlens.storage.commands`) wrapped in an :class:`UndoableJudgment`.
+
+The database is the workspace's ``db`` (``--db URL`` or the start dialog), else storage's
+default (``$CLIRLENS_DB``, or ``judgments.sqlite`` in the user data directory). It is
+opened on first use, on the GUI thread: every repository call is one short transaction
+(p99 about 5 ms), and each judgment is committed before the call returns, so nothing judged
+is lost if the application dies afterwards.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import weakref
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from clirlens.core.errors import UserError
+from clirlens.storage.commands import JudgeCommand
+from clirlens.storage.repository import JudgmentRepository
+
+_SERVICES: weakref.WeakKeyDictionary[QObject, JudgmentsService] = weakref.WeakKeyDictionary()
+
+
+def default_annotator() -> str:
+    """The operating-system user (``$USER``…), or ``"annotator"`` when there is none."""
+    try:
+        return getpass.getuser() or "annotator"
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return os.environ.get("USER") or "annotator"
+
+
+class UndoableJudgment(QUndoCommand):
+    """A storage :class:`JudgeCommand` on the undo stack. ``push()`` runs :meth:`redo`, which
+    is the command's ``do()``; when the database refuses (e.g. the judgment was changed from
+    another window since) or fails, the error is reported and the command is dropped from
+    the stack (Qt removes an obsolete command), so the stack never claims an edit that the
+    database does not hold."""
+
+    def __init__(self, service: JudgmentsService, command: JudgeCommand) -> None:
+        super().__init__(command.text)
+        self.service = service
+        self.command = command
+        self.ok = False
+
+    def _run(self, action: str) -> None:
+        try:
+            change = self.command.do() if action == "do" else self.command.undo()
+        except Exception as exc:  # a refusal, or the database failing: nothing changed
+            self.ok = False
+            self.setObsolete(True)  # the stack drops it
+            self.service.controller.report("Judging", exc)
+            return
+        self.ok = True
+        self.service.judgmentChanged.emit(change)
+
+    def redo(self) -> None:
+        self._run("do")
+
+    def undo(self) -> None:
+        self._run("undo")
+
+
+class JudgmentsService(QObject):
+    repositoryChanged = Signal()  # another database was opened (or the old one closed)
+    campaignsChanged = Signal()  # a campaign was created
+    judgmentChanged = Signal(object)  # storage Change of a do, undo or redo
+    annotatorChanged = Signal(str)
+
+    def __init__(self, controller: QObject) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.undo_stack = QUndoStack(self)
+        self.annotator = default_annotator()
+        self.grades: dict[tuple[str, str, str, str], int] = {}
+        self._repo: JudgmentRepository | None = None
+        self._db: str | None = None
+        controller.workspaceChanged.connect(self._on_workspace_changed)  # type: ignore[attr-defined]
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.close)
+
+    # -- database ------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self._repo is not None
+
+    def _wanted_db(self) -> str | None:
+        ws = self.controller.workspace  # type: ignore[attr-defined]
+        return ws.config.db if ws is not None else None
+
+    def repository(self) -> JudgmentRepository | None:
+        """The open repository (opened now if needed); None, with the error reported, when
+        the database cannot be opened."""
+        if self._repo is None:
+            try:
+                self._repo = JudgmentRepository.open(self._wanted_db())
+            except UserError as exc:
+                self.controller.report("Opening the judgments database", exc)  # type: ignore[attr-defined]
+                return None
+            self._db = self._wanted_db()
+        return self._repo
+
+    def use_database(self, db: str | os.PathLike[str] | None) -> JudgmentRepository:
+        """Open ``db`` instead of the workspace's (tests, the screenshot's scratch file)."""
+        repo = JudgmentRepository.open(db)
+        self.close()
+        self._repo, self._db = repo, os.fspath(db) if db is not None else None
+        self.repositoryChanged.emit()
+        return repo
+
+    def _on_workspace_changed(self) -> None:
+        if self._repo is not None and self._wanted_db() != self._db:
+            self.close()
+            self.repositoryChanged.emit()
+
+    def close(self) -> None:
+        """Close the database (a last checkpoint for SQLite) and forget its undo history."""
+        self.undo_stack.clear()
+        self.grades = {}
+        if self._repo is not None:
+            repo, self._repo = self._repo, None
+            repo.close()
+
+    # -- judging -------------------------------------------------------------------------------
+    def set_annotator(self, name: str) -> None:
+        name = " ".join(name.split())
+        if name and name != self.annotator:
+            self.undo_stack.clear()  # commands belong to the annotator who made them
+            self.annotator = name
+            self.annotatorChanged.emit(name)
+
+    def push(self, command: JudgeCommand) -> bool:
+        """Run ``command`` through the undo stack; False when the database refused it."""
+        undoable = UndoableJudgment(self, command)
+        self.undo_stack.push(undoable)
+        return undoable.ok
+
+    # -- grades for the compare view ---------------------------------------------------------
+    def lookup(self, query_id: str, passage_id: str) -> int | None:
+        """The annotator's grade of a passage for a query of the controller's direction."""
+        direction = self.controller.direction  # type: ignore[attr-defined]
+        if direction is None:
+            return None
+        return self.grades.get((direction[0], direction[1], query_id, passage_id))
+
+    def publish(self, grades: dict[tuple[str, str, str, str], int] | None = None) -> None:
+        """Show the current grades in the compare view (``grades`` replaces the table)."""
+        if grades is not None:
+            self.grades = grades
+        self.controller.set_judgments(self.lookup if self.grades else None)  # type: ignore[attr-defined]
+
+
+def service_for(controller: QObject) -> JudgmentsService:
+    """The controller's judgments service (one per controller)."""
+    service = _SERVICES.get(controller)
+    if service is None:
+        service = _SERVICES[controller] = JudgmentsService(controller)
+    return service

@@ -1,0 +1,296 @@
+"""The main window: menus, the query browser dock, the central views (one per entry of
+:mod:`clirlens.gui.shell.registry`, in a stacked area), the message area for errors and the
+status bar with the job progress and Cancel.
+
+Window layout, the current view and the workspaces opened are remembered through
+:class:`~clirlens.gui.shell.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clirlens.core.errors import UserError
+from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+from clirlens.gui.services.controller import WorkspaceController
+from clirlens.gui.services.jobs import Failure
+from clirlens.gui.services.judgments import service_for
+from clirlens.gui.shell.registry import VIEWS
+from clirlens.gui.shell.settings import Settings
+from clirlens.gui.shell.status import MessageBar, ProgressPanel
+from clirlens.gui.start.dialog import StartDialog
+from clirlens.gui.widgets.query_browser import QueryBrowser
+
+ABOUT = """<h3>clirlens</h3>
+<p>A workbench for cross-lingual information retrieval research: dense retrievers side by
+side on XQuAD and BEIR-style corpora, where they disagree and why (OT token alignments), and
+graded relevance judgments.</p>
+<p>Everything shown here can be run headless: <code>clirlens --help</code>.</p>
+<p>XQuAD: Artetxe et al. 2020, CC BY-SA 4.0.</p>"""
+
+
+def _validate(config: WorkspaceConfig) -> str | None:
+    try:
+        Workspace(config)
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, controller: WorkspaceController, settings: Settings, *, persist: bool = True
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self._cursor_set = False  # the busy cursor is on (see _busy_cursor)
+        self.settings = settings
+        self.persist = persist
+        self.setWindowTitle("clirlens")
+        self.setObjectName("mainWindow")
+        self.resize(1360, 860)
+
+        self.message_bar = MessageBar()
+        self.stack = QStackedWidget()
+        self.views: dict[str, QWidget] = {}
+        for spec in VIEWS.values():
+            try:
+                widget = spec.create(controller, self.stack)
+            except Exception as exc:  # one broken view must not take the window down
+                self.message_bar.show_failure(Failure.from_exception(f"The {spec.title} view", exc))
+                widget = QLabel(f"The {spec.title} view could not be created: {exc}")
+                widget.setObjectName("placeholder")
+                widget.setWordWrap(True)
+            self.views[spec.name] = widget
+            self.stack.addWidget(widget)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.browser = QueryBrowser(controller)
+        self.browser_dock = QDockWidget("Queries", self)
+        self.browser_dock.setObjectName("queryBrowserDock")
+        self.browser_dock.setWidget(self.browser)
+        self.browser_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
+        self.resizeDocks([self.browser_dock], [470], Qt.Orientation.Horizontal)
+
+        self.progress = ProgressPanel(controller.jobs)
+        self.statusBar().addPermanentWidget(self.progress, 1)
+        self._build_menus()
+        QShortcut(QKeySequence("Ctrl+F"), self, self.browser.focus_filter)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.browser.focus_free_text)
+        self._tab_order()
+
+        controller.errorOccurred.connect(self._on_error)
+        controller.viewRequested.connect(self._on_view_requested)
+        controller.statusChanged.connect(self._on_status)
+        controller.workspaceChanged.connect(self._on_workspace_changed)
+        controller.directionChanged.connect(self._on_workspace_changed)
+        controller.jobs.busyChanged.connect(self._busy_cursor)
+        self._restore()
+
+    # -- menus -------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open workspace…", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self.open_dialog)
+        file_menu.addAction(open_action)
+        self.recent_menu = file_menu.addMenu("&Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        # one undo stack of judgment edits for the whole application (DESIGN.md §2.4)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        stack = service_for(self.controller).undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            edit_menu.addAction(action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.view_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for i, spec in enumerate(VIEWS.values(), start=1):
+            action = QAction(spec.title, self, checkable=True)
+            action.setShortcut(QKeySequence(f"Ctrl+{i}"))
+            action.setStatusTip(spec.description)
+            action.triggered.connect(lambda _=False, n=spec.name: self.show_view(n))
+            group.addAction(action)
+            view_menu.addAction(action)
+            self.view_actions[spec.name] = action
+        view_menu.addSeparator()
+        view_menu.addAction(self.browser_dock.toggleViewAction())
+        retry = QAction("&Prepare again", self)
+        retry.setStatusTip("prepare the current direction again after a cancel or an error")
+        retry.triggered.connect(self.controller.retry)
+        view_menu.addAction(retry)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About clirlens", self)
+        about.triggered.connect(self._on_about)
+        help_menu.addAction(about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_workspaces
+        for config in recent:
+            action = self.recent_menu.addAction(config.label)
+            action.setToolTip(config.dataset)
+            action.triggered.connect(lambda _=False, c=config: self.open_workspace(c))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear", self.settings.clear_recent)
+
+    def _on_about(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "About clirlens", ABOUT, QMessageBox.StandardButton.Close, self
+        )
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setModal(False)
+        box.show()
+
+    def _tab_order(self) -> None:
+        b = self.browser
+        chain = [
+            b.filter_edit,
+            b.table,
+            *getattr(self.views.get("compare"), "lists", []),
+            b.free_text,
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    # -- views -------------------------------------------------------------------------------------
+    @property
+    def current_view(self) -> str:
+        widget = self.stack.currentWidget()
+        return next((n for n, w in self.views.items() if w is widget), "")
+
+    def show_view(self, name: str) -> None:
+        if name not in self.views:
+            raise UserError(f"unknown view {name!r}; views: {', '.join(self.views)}")
+        # hidden views must not impose their minimum size on the window (a stacked layout
+        # skips widgets whose size policy is Ignored)
+        ignored, preferred = QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        for view_name, widget in self.views.items():
+            policy = preferred if view_name == name else ignored
+            widget.setSizePolicy(policy, policy)
+        self.stack.setCurrentWidget(self.views[name])
+        self.view_actions[name].setChecked(True)
+
+    def _on_view_requested(self, name: str) -> None:
+        if name in self.views:
+            self.show_view(name)
+
+    # -- workspaces --------------------------------------------------------------------------------
+    def open_dialog(self) -> bool:
+        """The start dialog; opens the chosen workspace. False when cancelled."""
+        current = self.controller.workspace.config if self.controller.workspace else None
+        dialog = StartDialog(
+            self,
+            config=current or self.settings.last_workspace,
+            folders=self.settings.model_folders,
+            download_dir=self.settings.download_dir,
+            validate=_validate,
+        )
+        accepted = dialog.exec() == StartDialog.DialogCode.Accepted
+        if self.persist:
+            self.settings.add_model_folders(dialog.added_folders)
+            if dialog.downloaded_to:
+                self.settings.download_dir = dialog.downloaded_to
+        if accepted:
+            self.open_workspace(dialog.config())
+        return accepted
+
+    def open_workspace(self, config: WorkspaceConfig) -> bool:
+        opened = self.controller.open_workspace(config)
+        if opened:
+            self.message_bar.dismiss()
+            if self.persist:
+                self.settings.remember_workspace(config)
+                self.settings.sync()
+        return opened
+
+    def _on_workspace_changed(self, *_: object) -> None:
+        self._tab_order()  # the compare view made one pane per model
+        ws = self.controller.workspace
+        direction = self.controller.direction
+        if ws is None:
+            self.setWindowTitle("clirlens")
+            return
+        where = f" · {direction[0]}→{direction[1]}" if direction else ""
+        self.setWindowTitle(f"clirlens — {ws.config.kind} {ws.config.dataset}{where}")
+
+    def _on_error(self, failure: Failure) -> None:
+        self.message_bar.show_failure(failure)
+
+    def _on_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # -- persistence -------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.settings
+        if s.geometry is not None:
+            self.restoreGeometry(s.geometry)
+        if s.window_state is not None:
+            self.restoreState(s.window_state)
+        self.show_view(s.current_view if s.current_view in self.views else "compare")
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.geometry = self.saveGeometry()
+        s.window_state = self.saveState()
+        s.current_view = self.current_view
+        s.sync()
+
+    def _busy_cursor(self, busy: bool) -> None:
+        """The arrow-with-spinner cursor while a job runs: the window stays usable, and the
+        cursor, drawn by the window system, still says "working" during the one moment the
+        application cannot redraw (a model's tokenizer parses its 17 MB JSON holding
+        Python's GIL for 0.7-0.9 s, once per model)."""
+        if busy and not self._cursor_set:
+            QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+            self._cursor_set = True
+        elif not busy and self._cursor_set:
+            QApplication.restoreOverrideCursor()
+            self._cursor_set = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.persist:
+            self.save_settings()
+        self.controller.shutdown()
+        self._busy_cursor(False)
+        super().closeEvent(event)
