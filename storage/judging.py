@@ -33,6 +33,12 @@ def item_direction(item: PoolItem) -> Direction:
     return item.query.lang, item.passage_lang
 
 
+def grade_key(item: PoolItem) -> GradeKey:
+    """Where a grade of ``item`` is looked up: (query lang, passage lang, query id, passage
+    id), the same key in every direction's view of the judgments."""
+    return item.query.lang, item.passage_lang, item.query.id, item.passage_id
+
+
 @dataclass(frozen=True)
 class QueryProgress:
     number: int  # 1-based place of the item's query among the campaign's queries
@@ -180,7 +186,7 @@ class JudgingSession:
         for it in self.items:
             j = self.judgments.get(it.id)
             if j is not None:
-                out[(it.query.lang, it.passage_lang, it.query.id, it.passage_id)] = j.grade
+                out[grade_key(it)] = j.grade
         return out
 
 

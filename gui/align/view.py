@@ -41,6 +41,7 @@ from clirlens.core.ot.session import (
     model_encoder,
 )
 from clirlens.gui.align import export as align_export
+from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.jobs import Failure, JobRunner
 from clirlens.gui.widgets.heatmap import AlignPlot, token_font
 from clirlens.gui.widgets.labels import model_letter
@@ -55,8 +56,9 @@ DEBOUNCE_MS = 150
 class AlignView(QWidget):
     alignmentsChanged = Signal()  # new alignments are shown (or cleared)
 
-    def __init__(self, controller, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        controller = context.controller
         self.controller = controller
         self.setObjectName("alignView")
         self.session = AlignSession()

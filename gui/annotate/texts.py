@@ -1,11 +1,11 @@
-"""What the judging screen needs besides the database (issue 7), kept out of the widget:
+"""What the judging screen needs besides the database, kept out of the widget:
 
 * :class:`TextSource`: the texts of pooled items. Storage keeps only a hash of each passage
   (datasets can be large and licensed), so the text, the answer spans and the English
-  parallel question come from the open workspace's task for the item's direction (the
-  prepared comparison's, or read now: XQuAD files are parsed once and cached); a text whose
-  hash differs from the pooled one is shown with a warning.
-* :class:`SettingsMemory`: the last campaign and annotator, in the window's settings.
+  parallel question come from the open workspace's task for the item's direction: the
+  prepared comparison's, or read by a job queued on the window's job runner (never on the
+  GUI thread); until it arrives the item says so, then ``on_loaded`` redraws it. A text
+  whose hash differs from the pooled one is shown with a warning.
 * :func:`screenshot_campaign`: the campaign ``--screenshot … --view annotate`` shows.
 """
 
@@ -14,46 +14,89 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from clirlens.core.errors import UserError
-from clirlens.core.progress import run
 from clirlens.core.types import Passage, Query, RetrievalTask
 from clirlens.core.workspace.judging_plan import plan_campaign
 from clirlens.storage.pool import text_hash
 from clirlens.storage.records import PoolItem
 
+LOADING = "reading the passage texts…"
+_Entry = tuple[RetrievalTask | None, dict, str]
+
 
 class TextSource:
-    def __init__(self, controller) -> None:
+    def __init__(self, controller, on_loaded: Callable[[], None] = lambda: None) -> None:
         self.controller = controller
-        self._tasks: dict[tuple[str, str], tuple[RetrievalTask | None, dict, str]] = {}
+        self.on_loaded = on_loaded
+        self._tasks: dict[tuple[str, str], _Entry] = {}
+        self._titles: set[str] = set()  # the reading jobs queued and not yet done
 
     def clear(self) -> None:
+        """Forget every text (another workspace); reading jobs still waiting are dropped."""
+        for title in self._titles:
+            self.controller.jobs.dequeue(title)
+        self._titles.clear()
         self._tasks.clear()
 
-    def _task(self, query_lang: str, doc_lang: str) -> tuple[RetrievalTask | None, dict, str]:
+    def _task(self, query_lang: str, doc_lang: str) -> _Entry:
         key = (query_lang, doc_lang)
-        if key not in self._tasks:
-            ws = self.controller.workspace
-            task, problem = None, ""
-            if ws is None:
-                problem = "open the workspace this campaign was made from to see its texts"
-            elif query_lang not in ws.query_langs or doc_lang not in ws.doc_langs:
-                problem = f"this workspace has no direction {query_lang} → {doc_lang}"
-            else:
-                comparison = ws.comparison(query_lang, doc_lang)
-                try:
-                    task = comparison.task if comparison else run(ws.task(query_lang, doc_lang))
-                except UserError as exc:
-                    problem = str(exc)
-            passages = {p.id: p for p in task.corpus} if task is not None else {}
-            self._tasks[key] = (task, passages, problem)
-        return self._tasks[key]
+        if key in self._tasks:
+            return self._tasks[key]
+        ws = self.controller.workspace
+        if ws is None:
+            return self._keep(
+                key, None, "open the workspace this campaign was made from to see its texts"
+            )
+        if query_lang not in ws.query_langs or doc_lang not in ws.doc_langs:
+            return self._keep(
+                key, None, f"this workspace has no direction {query_lang} → {doc_lang}"
+            )
+        comparison = ws.comparison(query_lang, doc_lang)
+        if comparison is not None:
+            return self._keep(key, comparison.task, "")
+        title = f"Reading texts {query_lang}→{doc_lang}"
+        if title not in self._titles:
+            self._titles.add(title)
+            self.controller.jobs.queue(
+                title,
+                ws.task(query_lang, doc_lang),
+                lambda task, k=key, t=title, w=ws: self._arrived(k, t, w, task, ""),
+                lambda reason, k=key, t=title, w=ws: self._stopped(k, t, w, reason),
+            )
+        return None, {}, LOADING
+
+    def _keep(self, key: tuple[str, str], task: RetrievalTask | None, problem: str) -> _Entry:
+        entry = (task, {p.id: p for p in task.corpus} if task is not None else {}, problem)
+        self._tasks[key] = entry
+        return entry
+
+    def _arrived(self, key, title, workspace, task, problem) -> None:
+        self._titles.discard(title)
+        if workspace is not self.controller.workspace:
+            return  # read for a workspace that is no longer open
+        self._keep(key, task, problem)
+        self.on_loaded()
+
+    def _stopped(self, key, title, workspace, reason: str) -> None:
+        """A failed read is remembered (its error is in the message area); a cancelled or
+        superseded one is asked for again by the next redraw."""
+        if reason == "failed":
+            self._arrived(
+                key, title, workspace, None, "reading them failed (see the message above)"
+            )
+        else:
+            self._titles.discard(title)
+            if workspace is self.controller.workspace:
+                self.on_loaded()
 
     def passage(self, item: PoolItem) -> tuple[Passage | None, str]:
         """The passage, and a problem to show ("" when none)."""
         task, passages, problem = self._task(item.query.lang, item.passage_lang)
+        if task is None and problem == LOADING:
+            return None, f"Passage {item.passage_id}: {LOADING}"
         if task is None:
             return None, f"Passage text unavailable: {problem}."
         passage = passages.get(item.passage_id)
@@ -84,44 +127,6 @@ class TextSource:
         return (
             3 if task is not None and item.passage_id in task.qrels.relevant(item.query.id) else 0
         )
-
-
-class SettingsMemory:
-    """The judging screen's remembered choices, in the main window's settings when the view
-    sits in one (nothing is remembered otherwise)."""
-
-    def __init__(self, widget) -> None:
-        self.widget = widget
-
-    def _store(self):
-        settings = getattr(self.widget.window(), "settings", None)
-        return getattr(settings, "store", None)
-
-    def _get(self, key: str) -> str:
-        store = self._store()
-        value = store.value(key, "") if store is not None else ""
-        return value if isinstance(value, str) else ""
-
-    def _set(self, key: str, value: str) -> None:
-        store = self._store()
-        if store is not None and getattr(self.widget.window(), "persist", True):
-            store.setValue(key, value)
-
-    @property
-    def campaign(self) -> str:
-        return self._get("annotate/campaign")
-
-    @campaign.setter
-    def campaign(self, name: str) -> None:
-        self._set("annotate/campaign", name)
-
-    @property
-    def annotator(self) -> str:
-        return self._get("annotate/annotator")
-
-    @annotator.setter
-    def annotator(self, name: str) -> None:
-        self._set("annotate/annotator", name)
 
 
 def screenshot_campaign(controller, service) -> str:

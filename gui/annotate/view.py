@@ -3,11 +3,12 @@
 Keys while the view is shown: 0–3 grade and advance to the next unjudged item, n note,
 s skip, ←/→ move, Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo (the buttons do the same).
 Each grade is one storage command on the application's undo stack
-(:mod:`clirlens.gui.services.judgments`), committed before the next item shows; where a
-reopened campaign resumes is :class:`~clirlens.storage.judging.JudgingSession`'s. The item
-display is :class:`~clirlens.gui.annotate.panel.JudgingPanel`, the agreement of several
-annotators :class:`~clirlens.gui.widgets.agreement_panel.AgreementPanel`. The database is opened
-when the view is first shown, not at start-up.
+(:mod:`clirlens.gui.services.judgments`, which also keeps the session's bookkeeping),
+committed before the next item shows, with one redraw per key press; where a reopened
+campaign resumes is :class:`~clirlens.storage.judging.JudgingSession`'s. The item display is
+:class:`~clirlens.gui.annotate.panel.JudgingPanel`, the agreement of several annotators
+:class:`~clirlens.gui.widgets.agreement_panel.AgreementPanel`. The database is opened when the
+view is first shown, not at start-up.
 """
 
 from __future__ import annotations
@@ -31,11 +32,10 @@ from PySide6.QtWidgets import (
 from clirlens.core.errors import UserError
 from clirlens.gui.annotate.dialog import CampaignDialog
 from clirlens.gui.annotate.panel import JudgingPanel
-from clirlens.gui.annotate.texts import SettingsMemory, TextSource, screenshot_campaign
-from clirlens.gui.services.judgments import service_for
+from clirlens.gui.annotate.texts import TextSource, screenshot_campaign
+from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.agreement_panel import AgreementPanel
 from clirlens.storage.commands import JudgeCommand
-from clirlens.storage.judging import JudgingSession
 from clirlens.storage.records import GRADE_LABELS, Change
 from clirlens.storage.repository import UNCHANGED
 
@@ -43,16 +43,16 @@ MAX_SECONDS = 600.0  # time on one item is counted up to this (the annotator wen
 
 
 class AnnotateView(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("annotateView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.controller = controller
-        self.service = service_for(controller)
-        self.session: JudgingSession | None = None
-        self.texts = TextSource(controller)
-        self.memory = SettingsMemory(self)
+        self.context = context
+        self.controller = controller = context.controller
+        self.service = context.judgments
+        self.texts = TextSource(controller, on_loaded=self._on_texts_loaded)
         self._loaded = False
+        self._advance = False  # the next judgment change comes from a grade key: move on
         self._shown_at = time.monotonic()
         self._note_loaded = ""
 
@@ -106,8 +106,6 @@ class AnnotateView(QWidget):
         layout.addWidget(self.stack, 1)
 
         self._shortcuts()
-        if isinstance(parent, QStackedWidget):  # the main window's views
-            parent.currentChanged.connect(self._on_page_changed)
         self._agreement_timer = QTimer(self, singleShot=True, interval=1200)
         self._agreement_timer.timeout.connect(self._refresh_agreement)
         controller.workspaceChanged.connect(self._on_workspace_changed)
@@ -135,19 +133,29 @@ class AnnotateView(QWidget):
         # undo/redo live in the main window's Edit menu (one QUndoStack, Ctrl+Z everywhere)
 
     # -- campaigns -----------------------------------------------------------------------------
+    @property
+    def session(self):
+        """The judging session open in the judgments service (None when none is)."""
+        return self.service.session
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._loaded:
-            if self.memory.annotator:
-                self.service.set_annotator(self.memory.annotator)
+            remembered = self.context.settings.annotator
+            if remembered:
+                self.service.set_annotator(remembered)
             self._reload_campaigns()
+        self.controller.set_blind(self._blind_session())
 
-    def _on_page_changed(self, index: int) -> None:
-        """Leaving this view for another page of the window's stack: the compare view shows
-        the grades given here (not on every judgment: rebuilding its lists takes time)."""
-        shown = self.parentWidget().widget(index) is self
-        self.controller.set_blind(shown and self._blind_session())
-        if self.session is not None and not shown:
+    def hideEvent(self, event) -> None:
+        """Leaving this view for another (not the window being minimised): the compare view
+        shows the grades given here (not on every judgment: rebuilding its lists takes
+        time) and no longer hides which model ranks what."""
+        super().hideEvent(event)
+        if event.spontaneous():
+            return
+        self.controller.set_blind(False)
+        if self.session is not None:
             self.service.publish()
 
     def _blind_session(self) -> bool:
@@ -161,25 +169,40 @@ class AnnotateView(QWidget):
         self._show_item()
 
     def _on_repository_changed(self) -> None:
-        self.session = None
+        self.service.close_session()
         self._on_workspace_changed()
+
+    def _on_texts_loaded(self) -> None:
+        if self.session is not None and self.session.current is not None:
+            self._show_item()
 
     def _may_open(self) -> bool:
         """Open the database only for a workspace, and in a window that keeps no user state
         (a screenshot's) only when it was opened on purpose."""
-        persist = getattr(self.window(), "persist", True)
-        return self.controller.workspace is not None and (persist or self.service.is_open)
+        return self.controller.workspace is not None and (
+            self.context.persist or self.service.is_open
+        )
+
+    def _remember(self, campaign: str | None = None, annotator: str | None = None) -> None:
+        if not self.context.persist:
+            return
+        if campaign is not None:
+            self.context.settings.annotate_campaign = campaign
+        if annotator is not None:
+            self.context.settings.annotator = annotator
 
     def _reload_campaigns(self, select: str | None = None) -> None:
         if not self._may_open():
-            self.session = None
+            self.service.close_session()
             self._show_item()
             return
         self._loaded = True
         repo = self.service.repository()
         campaigns = sorted(repo.campaigns(), key=lambda c: c.created_at) if repo else []
         names = [c.name for c in campaigns]
-        current = select or (self.session.campaign.name if self.session else self.memory.campaign)
+        current = select or (
+            self.session.campaign.name if self.session else self.context.settings.annotate_campaign
+        )
         self.campaign_combo.blockSignals(True)
         self.campaign_combo.clear()
         self.campaign_combo.addItems(names)
@@ -187,7 +210,7 @@ class AnnotateView(QWidget):
         if names:
             self.open_campaign(current if current in names else names[-1])
         else:
-            self.session = None
+            self.service.close_session()
             self._show_item()
 
     def _on_campaign_chosen(self, index: int) -> None:
@@ -199,18 +222,8 @@ class AnnotateView(QWidget):
             self._reload_campaigns(select=dialog.created.name)
 
     def open_campaign(self, name: str) -> None:
-        repo = self.service.repository()
-        if repo is None:
-            return
-        try:
-            self.session = JudgingSession.open(repo, name, self.service.annotator)
-        except UserError as exc:
-            self.controller.report("Opening the campaign", exc)
-            self.session = None
-        else:
-            self.service.undo_stack.clear()  # commands belong to the campaign they edit
-            self.service.publish(self.session.grade_table())
-            self.memory.campaign = name
+        if self.service.open_session(name) is not None:
+            self._remember(campaign=name)
             self.campaign_combo.setCurrentText(name)
         self._show_item()
         self._refresh_agreement()
@@ -221,7 +234,7 @@ class AnnotateView(QWidget):
 
     def _on_annotator_changed(self, name: str) -> None:
         self.annotator_edit.setText(name)
-        self.memory.annotator = name
+        self._remember(annotator=name)
         if self.session is not None:
             self.open_campaign(self.session.campaign.name)
 
@@ -236,24 +249,22 @@ class AnnotateView(QWidget):
         note = text if text != self._note_loaded else UNCHANGED
         spent = min(MAX_SECONDS, time.monotonic() - self._shown_at)
         command = JudgeCommand(s.repo, item.id, s.annotator, grade, note=note, seconds_spent=spent)
-        if self.service.push(command):
-            s.advance()
-            self._show_item()
+        self._advance = True  # the change this push makes moves on to the next item
+        try:
+            self.service.push(command)
+        finally:
+            self._advance = False
         self.setFocus()
 
     def _on_judgment_changed(self, change: Change) -> None:
-        """A do, undo or redo: take the grade in and show the item it concerns."""
+        """A do, undo or redo (the service has taken it in): show the item it concerns, or
+        after a grade key the next unjudged one; one redraw either way."""
         s = self.session
         if s is None or change.entry.item_id not in s.index:
             return
-        position = s.apply(change)
-        item = s.items[position]
-        key = (item.query.lang, item.passage_lang, item.query.id, item.passage_id)
-        if change.judgment is None:
-            self.service.grades.pop(key, None)
-        else:
-            self.service.grades[key] = change.judgment.grade
-        s.goto(position)
+        s.goto(s.index[change.entry.item_id])
+        if self._advance:
+            s.advance()
         self._show_item()
         self._refresh_agreement(agreement=False)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.core.workspace.comparison import QueryView
+from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.labels import model_letter
 from clirlens.gui.widgets.markup import RTL_LANGS
 from clirlens.gui.widgets.ranked_list import RankedList
@@ -42,8 +43,9 @@ def _rank(rank: int | None, k: int) -> str:
 
 
 class CompareView(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        controller = context.controller
         self.controller = controller
         self.setObjectName("compareView")
 

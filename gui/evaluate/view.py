@@ -34,27 +34,24 @@ from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.errors import UserError
 from clirlens.core.evaluation.report import SOURCES, Report, to_csv, to_latex
 from clirlens.core.workspace.dashboard import evaluate_workspace
-from clirlens.gui.services.judgments import service_for
+from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.charts import ACCURACY, DashboardCharts
 from clirlens.gui.widgets.labels import model_letter
 from clirlens.gui.widgets.metrics_table import MetricsTable
 from clirlens.gui.widgets.ot_options import OtOptionsButton
 from clirlens.storage.judging import human_qrels_by_direction
 
-# options of core.dashboard.alignment_scores (none: its defaults)
-ALIGNMENT_OPTIONS: dict = {}
 QRELS_CHOICES = {"gold": "gold qrels", "human": "human judgments", "both": "gold and human"}
 
 
 class DashboardView(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dashboardView")
-        self.controller = controller
-        self.service = service_for(controller)
+        self.controller = controller = context.controller
+        self.service = context.judgments
         self.report: Report | None = None
-        self._pending: Callable[[], None] | None = None
-        self._running = ""  # title of the evaluation job while it runs
+        self._running = ""  # title of the evaluation job while it waits or runs
         self._custom_directions = False
 
         self.directions_button = QToolButton()
@@ -78,7 +75,7 @@ class DashboardView(QWidget):
             "each model's mean OT cost between the query language's questions and their "
             "English parallels (token states of the last layer, Sinkhorn)"
         )
-        self.ot_options = OtOptionsButton(dict(ALIGNMENT_OPTIONS))
+        self.ot_options = OtOptionsButton()
         self.alignment_check.toggled.connect(self.ot_options.setEnabled)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.clicked.connect(self.evaluate)
@@ -131,15 +128,15 @@ class DashboardView(QWidget):
         self.qrels_combo.currentIndexChanged.connect(self._on_qrels_changed)
         controller.workspaceChanged.connect(self._on_workspace_changed)
         controller.comparisonChanged.connect(self._on_comparison_changed)
-        controller.jobs.busyChanged.connect(self._on_busy_changed)
-        controller.jobs.jobChanged.connect(self._on_job_changed)
         self.service.campaignsChanged.connect(self._fill_campaigns)
         self.service.repositoryChanged.connect(self._fill_campaigns)
         self._on_workspace_changed()
 
     # -- choices -------------------------------------------------------------------------------
     def _on_workspace_changed(self) -> None:
-        self._pending = None  # an evaluation waiting to start was for the old workspace
+        if self._running:  # an evaluation waiting to start was for the old workspace
+            self.controller.jobs.dequeue(self._running)
+            self._running = ""
         self.directions_menu.clear()
         self.direction_actions = {}
         self._custom_directions = False
@@ -192,10 +189,6 @@ class DashboardView(QWidget):
     def directions(self) -> list[tuple[str, str]]:
         return [d for d, a in self.direction_actions.items() if a.isChecked()]
 
-    def set_directions(self, directions: list[tuple[str, str]]) -> None:
-        for d, action in self.direction_actions.items():
-            action.setChecked(d in directions)
-
     def _on_qrels_changed(self, *_: object) -> None:
         human = self.qrels_combo.currentData() != "gold"
         self.campaign_combo.setEnabled(human)
@@ -247,38 +240,18 @@ class DashboardView(QWidget):
             return
         labels = ", ".join(f"{q}→{d}" for q, d in directions)
         title = f"Evaluating {labels}"
+        if self._running:
+            self.controller.jobs.dequeue(self._running)  # the one pressed before, still waiting
+        self._running = title
+        started = self.controller.jobs.queue(
+            title, job, lambda report: self._on_done(ws, report), self._on_stopped
+        )
+        after = "" if started else " after the running job"
+        self.status.setText(f"Evaluating {labels}{after}…")
 
-        def start() -> None:
-            self._running = title
-            self.controller.jobs.start(title, job, lambda report: self._on_done(ws, report))
-
-        self._pending = start
-        self.status.setText(f"Evaluating {labels}…")
-        if not self.controller.jobs.busy:
-            self._start_pending()
-        else:
-            self.status.setText(f"Evaluating {labels} after the running job…")
-
-    def _start_pending(self) -> None:
-        start, self._pending = self._pending, None
-        if start is not None:
-            start()
-
-    def _on_busy_changed(self, busy: bool) -> None:
-        if not busy and self._pending is not None:
-            QTimer.singleShot(0, self._start_pending)
-
-    def _on_job_changed(self, title: str) -> None:
-        if self._running and title != self._running:
-            QTimer.singleShot(0, self._check_stopped)  # after a result is delivered, if any
-
-    def _check_stopped(self) -> None:
-        if self._running and self.controller.jobs.title != self._running:
-            self._running = ""
-            self.status.setText(
-                "The evaluation stopped (cancelled, failed, or replaced by another job); "
-                "press Evaluate to run it again."
-            )
+    def _on_stopped(self, reason: str) -> None:
+        self._running = ""
+        self.status.setText(f"The evaluation stopped ({reason}); press Evaluate to run it again.")
 
     def _on_done(self, workspace, report: Report) -> None:
         self._running = ""
@@ -367,13 +340,13 @@ class DashboardView(QWidget):
             loop.quit()
 
         def idle(busy: bool) -> None:
-            if not busy and self._pending is None:
+            if not busy and not self.controller.jobs.is_queued(self._running):
                 loop.quit()
 
         self.controller.errorOccurred.connect(failed)
         self.controller.jobs.busyChanged.connect(idle)
         self.evaluate()
-        if not errors and (self.controller.jobs.busy or self._pending is not None):
+        if not errors and self._running:
             QTimer.singleShot(int(timeout_s * 1000), loop.quit)
             loop.exec()
         self.controller.errorOccurred.disconnect(failed)

@@ -6,11 +6,13 @@ yielded :class:`Progress`, the job's result to the ``on_done`` callback given to
 :meth:`JobRunner.start`, failures as ``failed`` (a :class:`Failure`: one-line message plus
 details). Workers never touch widgets.
 
-One job at a time: starting a job supersedes the running one. :meth:`JobRunner.cancel` calls
-``worker.quit()``, which takes effect at the job's next yield; the generator is then closed
-in the worker thread, so its ``finally`` blocks run there, and core keeps its caches
-consistent because it stores only completed entries. ``busyChanged(False)`` is emitted once
-no worker is left running.
+One job at a time: :meth:`JobRunner.start` supersedes the running one, :meth:`JobRunner.queue`
+runs a job once no worker is left (in the order queued), so two jobs that read the same
+workspace never run at once. :meth:`JobRunner.cancel` calls ``worker.quit()``, which takes
+effect at the job's next yield; the generator is then closed in the worker thread, so its
+``finally`` blocks run there, and core keeps its caches consistent because it stores only
+completed entries. ``busyChanged(False)`` is emitted once no worker is left running. A job
+that ends without a result (cancelled, failed, or superseded) calls its ``on_stopped``.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import os
 import sys
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from superqt.utils import GeneratorWorker, create_worker
 
 from clirlens.core.errors import UserError
@@ -81,18 +84,20 @@ def _background_priority(niceness: int = 5) -> None:
 
 class _Worker(GeneratorWorker):
     """Runs at background priority; closes the job in the worker thread when it was asked
-    to quit."""
+    to quit (``job`` is set by :meth:`JobRunner.start`: the generator the worker's own
+    wrapper delegates to, so no private attribute of superqt is needed)."""
+
+    job: Job[Any] | None = None
 
     def work(self) -> Any:
         _background_priority()
         try:
             return super().work()
         finally:
-            gen = getattr(self, "_gen", None)
-            if self.abort_requested and gen is not None:
+            if self.abort_requested and self.job is not None:
                 # a job failing while it unwinds has nothing left to report
                 with contextlib.suppress(Exception):
-                    gen.close()
+                    self.job.close()
 
 
 def _abandon(running: dict[int, GeneratorWorker], *_: object) -> None:
@@ -101,6 +106,14 @@ def _abandon(running: dict[int, GeneratorWorker], *_: object) -> None:
     for worker in list(running.values()):
         with contextlib.suppress(RuntimeError):
             worker.quit()
+
+
+@dataclass
+class _Queued:
+    title: str
+    job: Job[Any]
+    on_done: Callable[[Any], None]
+    on_stopped: Callable[[str], None] | None = field(default=None)
 
 
 class JobRunner(QObject):
@@ -116,6 +129,8 @@ class JobRunner(QObject):
         self._title = ""
         self._running: dict[int, GeneratorWorker] = {}  # token -> worker still running
         self._current: GeneratorWorker | None = None
+        self._on_stopped: Callable[[str], None] | None = None
+        self._queue: deque[_Queued] = deque()
         self.destroyed.connect(partial(_abandon, self._running))
 
     def _gone(self) -> bool:
@@ -132,15 +147,24 @@ class JobRunner(QObject):
         """The current job's title ("" when no job is current)."""
         return self._title
 
-    def start(self, title: str, job: Job[Any], on_done: Callable[[Any], None]) -> None:
-        """Run ``job`` in a worker; ``on_done(result)`` is called on the GUI thread."""
+    def start(
+        self,
+        title: str,
+        job: Job[Any],
+        on_done: Callable[[Any], None],
+        on_stopped: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run ``job`` in a worker now, superseding the current job; ``on_done(result)`` is
+        called on the GUI thread, ``on_stopped(reason)`` when it ends without a result
+        (``"cancelled"``, ``"failed"`` or ``"superseded"``)."""
         if self._current is not None:
-            self._quit_current()
+            self._quit_current("superseded")
         self._token += 1
         token = self._token
         worker = create_worker(
             _guarded, job, _worker_class=_Worker, _start_thread=False, _ignore_errors=True
         )
+        worker.job = job
         # the worker's signal object lives in this (GUI) thread: these run here, queued
         worker.yielded.connect(partial(self._on_yielded, token))
         worker.returned.connect(partial(self._on_returned, token, on_done))
@@ -150,29 +174,68 @@ class JobRunner(QObject):
         self._running[token] = worker
         self._current = worker
         self._title = title
+        self._on_stopped = on_stopped
         self.jobChanged.emit(title)
         if not was_busy:
             self.busyChanged.emit(True)
         worker.start()
+
+    def queue(
+        self,
+        title: str,
+        job: Job[Any],
+        on_done: Callable[[Any], None],
+        on_stopped: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Run ``job`` once no worker is left running (at once when idle); True when it
+        started now, False when it waits. Queued jobs run in the order queued."""
+        if not self.busy and not self._queue:
+            self.start(title, job, on_done, on_stopped)
+            return True
+        self._queue.append(_Queued(title, job, on_done, on_stopped))
+        return False
+
+    def is_queued(self, title: str) -> bool:
+        return any(q.title == title for q in self._queue)
+
+    def dequeue(self, title: str | None = None) -> None:
+        """Drop the waiting jobs named ``title`` (all waiting jobs when None); each is
+        closed without having run."""
+        kept: deque[_Queued] = deque()
+        for q in self._queue:
+            if title is None or q.title == title:
+                q.job.close()
+            else:
+                kept.append(q)
+        self._queue = kept
+
+    def _start_next(self) -> None:
+        if self._queue and not self.busy and not self._gone():
+            q = self._queue.popleft()
+            self.start(q.title, q.job, q.on_done, q.on_stopped)
 
     def cancel(self) -> bool:
         """Ask the current job to stop (at its next yield); False when none is running."""
         if self._current is None:
             return False
         title = self._title
-        self._quit_current()
+        self._quit_current("cancelled")
         self.cancelled.emit(title)
         return True
 
-    def _quit_current(self) -> None:
+    def _quit_current(self, reason: str) -> None:
         assert self._current is not None
         self._current.quit()
         self._token += 1  # whatever the old worker still reports is ignored
+        stopped = self._on_stopped
         self._finish_current()
+        if stopped is not None:
+            stopped(reason)
 
     def _finish_current(self) -> None:
         self._current = None
         self._title = ""
+        self._on_stopped = None
         self.jobChanged.emit("")
 
     # -- what the workers report (on the GUI thread) -------------------------------------------
@@ -193,9 +256,12 @@ class JobRunner(QObject):
         if self._gone():
             return
         if token == self._token:
+            stopped = self._on_stopped
             self._finish_current()
             assert isinstance(exc, BaseException)
             self.failed.emit(Failure.from_exception(title, exc))
+            if stopped is not None:
+                stopped("failed")
 
     def _on_finished(self, token: int) -> None:
         if self._gone():
@@ -203,11 +269,14 @@ class JobRunner(QObject):
         self._running.pop(token, None)
         if not self._running:
             self.busyChanged.emit(False)
+            if self._queue:
+                QTimer.singleShot(0, self._start_next)
 
     def shutdown(self, msecs: int = 5000) -> bool:
         """Quit every worker and wait up to ``msecs`` for them (at application exit)."""
+        self.dequeue()
         if self._current is not None:
-            self._quit_current()
+            self._quit_current("cancelled")
         for worker in self._running.values():
             worker.quit()
         return QThreadPool.globalInstance().waitForDone(msecs)

@@ -1,11 +1,13 @@
 """The judgments database as the window sees it: one repository, one undo stack, the
-current annotator, and the grades the compare view shows (issue 7).
+current annotator, the open judging session, and the grades the compare view shows.
 
-:func:`service_for` gives the one :class:`JudgmentsService` of a
-:class:`~clirlens.gui.services.controller.WorkspaceController` (created on first use), so the
-annotation view and the evaluation dashboard share the database connection and the
-application has one :class:`QUndoStack` of judgment edits (DESIGN.md §2.4): every edit is a
-storage command (:mod:`clirlens.storage.commands`) wrapped in an :class:`UndoableJudgment`.
+The window has one :class:`JudgmentsService` (in its
+:class:`~clirlens.gui.services.context.AppContext`), so the annotation view and the
+evaluation dashboard share the database connection and the application has one
+:class:`QUndoStack` of judgment edits (DESIGN.md §2.4): every edit is a storage command
+(:mod:`clirlens.storage.commands`) wrapped in an :class:`UndoableJudgment`. The service also
+keeps the bookkeeping of a judging session: a do, undo or redo updates the session and the
+grade table first, then ``judgmentChanged`` tells the views, which only redraw.
 
 The database is the workspace's ``db`` (``--db URL`` or the start dialog), else storage's
 default (``$CLIRLENS_DB``, or ``judgments.sqlite`` in the user data directory). It is
@@ -18,16 +20,16 @@ from __future__ import annotations
 
 import getpass
 import os
-import weakref
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from clirlens.core.errors import UserError
+from clirlens.gui.services.controller import WorkspaceController
 from clirlens.storage.commands import JudgeCommand
+from clirlens.storage.judging import GradeKey, JudgingSession, grade_key
+from clirlens.storage.records import Change
 from clirlens.storage.repository import JudgmentRepository
-
-_SERVICES: weakref.WeakKeyDictionary[QObject, JudgmentsService] = weakref.WeakKeyDictionary()
 
 
 def default_annotator() -> str:
@@ -60,7 +62,7 @@ class UndoableJudgment(QUndoCommand):
             self.service.controller.report("Judging", exc)
             return
         self.ok = True
-        self.service.judgmentChanged.emit(change)
+        self.service.take(change)
 
     def redo(self) -> None:
         self._run("do")
@@ -72,18 +74,19 @@ class UndoableJudgment(QUndoCommand):
 class JudgmentsService(QObject):
     repositoryChanged = Signal()  # another database was opened (or the old one closed)
     campaignsChanged = Signal()  # a campaign was created
-    judgmentChanged = Signal(object)  # storage Change of a do, undo or redo
+    judgmentChanged = Signal(object)  # storage Change of a do, undo or redo (already taken in)
     annotatorChanged = Signal(str)
 
-    def __init__(self, controller: QObject) -> None:
+    def __init__(self, controller: WorkspaceController) -> None:
         super().__init__(controller)
         self.controller = controller
         self.undo_stack = QUndoStack(self)
         self.annotator = default_annotator()
-        self.grades: dict[tuple[str, str, str, str], int] = {}
+        self.grades: dict[GradeKey, int] = {}
+        self.session: JudgingSession | None = None
         self._repo: JudgmentRepository | None = None
         self._db: str | None = None
-        controller.workspaceChanged.connect(self._on_workspace_changed)  # type: ignore[attr-defined]
+        controller.workspaceChanged.connect(self._on_workspace_changed)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.close)
@@ -94,7 +97,7 @@ class JudgmentsService(QObject):
         return self._repo is not None
 
     def _wanted_db(self) -> str | None:
-        ws = self.controller.workspace  # type: ignore[attr-defined]
+        ws = self.controller.workspace
         return ws.config.db if ws is not None else None
 
     def repository(self) -> JudgmentRepository | None:
@@ -104,7 +107,7 @@ class JudgmentsService(QObject):
             try:
                 self._repo = JudgmentRepository.open(self._wanted_db())
             except UserError as exc:
-                self.controller.report("Opening the judgments database", exc)  # type: ignore[attr-defined]
+                self.controller.report("Opening the judgments database", exc)
                 return None
             self._db = self._wanted_db()
         return self._repo
@@ -126,11 +129,45 @@ class JudgmentsService(QObject):
         """Close the database (a last checkpoint for SQLite) and forget its undo history."""
         self.undo_stack.clear()
         self.grades = {}
+        self.session = None
         if self._repo is not None:
             repo, self._repo = self._repo, None
             repo.close()
 
     # -- judging -------------------------------------------------------------------------------
+    def open_session(self, campaign: str) -> JudgingSession | None:
+        """Open ``campaign`` for the current annotator (where they resume); None, with the
+        error reported, when it cannot be opened. The undo history starts afresh (commands
+        belong to the campaign they edit) and the compare view shows its grades."""
+        repo = self.repository()
+        if repo is None:
+            return None
+        try:
+            session = JudgingSession.open(repo, campaign, self.annotator)
+        except UserError as exc:
+            self.controller.report("Opening the campaign", exc)
+            self.session = None
+            return None
+        self.session = session
+        self.undo_stack.clear()
+        self.publish(session.grade_table())
+        return session
+
+    def close_session(self) -> None:
+        self.session = None
+
+    def take(self, change: Change) -> None:
+        """Take in what a do, undo or redo did (the session's grades and blind sources, the
+        grade table), then announce it."""
+        s = self.session
+        if s is not None and change.entry.item_id in s.index:
+            item = s.items[s.apply(change)]
+            if change.judgment is None:
+                self.grades.pop(grade_key(item), None)
+            else:
+                self.grades[grade_key(item)] = change.judgment.grade
+        self.judgmentChanged.emit(change)
+
     def set_annotator(self, name: str) -> None:
         name = " ".join(name.split())
         if name and name != self.annotator:
@@ -147,21 +184,13 @@ class JudgmentsService(QObject):
     # -- grades for the compare view ---------------------------------------------------------
     def lookup(self, query_id: str, passage_id: str) -> int | None:
         """The annotator's grade of a passage for a query of the controller's direction."""
-        direction = self.controller.direction  # type: ignore[attr-defined]
+        direction = self.controller.direction
         if direction is None:
             return None
         return self.grades.get((direction[0], direction[1], query_id, passage_id))
 
-    def publish(self, grades: dict[tuple[str, str, str, str], int] | None = None) -> None:
+    def publish(self, grades: dict[GradeKey, int] | None = None) -> None:
         """Show the current grades in the compare view (``grades`` replaces the table)."""
         if grades is not None:
             self.grades = grades
-        self.controller.set_judgments(self.lookup if self.grades else None)  # type: ignore[attr-defined]
-
-
-def service_for(controller: QObject) -> JudgmentsService:
-    """The controller's judgments service (one per controller)."""
-    service = _SERVICES.get(controller)
-    if service is None:
-        service = _SERVICES[controller] = JudgmentsService(controller)
-    return service
+        self.controller.set_judgments(self.lookup if self.grades else None)

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 
 from clirlens.core.errors import UserError
 from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
-from clirlens.gui.services.judgments import service_for
 from clirlens.gui.shell.registry import VIEWS
 from clirlens.gui.shell.settings import Settings
 from clirlens.gui.shell.status import MessageBar, ProgressPanel
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self, controller: WorkspaceController, settings: Settings, *, persist: bool = True
     ) -> None:
         super().__init__()
+        self.context = AppContext.create(controller, settings, persist=persist)
         self.controller = controller
         self._cursor_set = False  # the busy cursor is on (see _busy_cursor)
         self.settings = settings
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         for spec in VIEWS.values():
             try:
-                widget = spec.create(controller, self.stack)
+                widget = spec.create(self.context, self.stack)
             except Exception as exc:  # one broken view must not take the window down
                 self.message_bar.show_failure(Failure.from_exception(f"The {spec.title} view", exc))
                 widget = QLabel(f"The {spec.title} view could not be created: {exc}")
@@ -129,7 +130,7 @@ class MainWindow(QMainWindow):
 
         # one undo stack of judgment edits for the whole application (DESIGN.md §2.4)
         edit_menu = self.menuBar().addMenu("&Edit")
-        stack = service_for(self.controller).undo_stack
+        stack = self.context.judgments.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
         self.redo_action = stack.createRedoAction(self, "&Redo")

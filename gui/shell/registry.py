@@ -2,7 +2,8 @@
 importing Qt).
 
 A view is a widget shown in the main window's central area; it is created with the
-:class:`~clirlens.gui.services.controller.WorkspaceController` it shows. The window's View menu, its
+window's :class:`~clirlens.gui.services.context.AppContext` (the controller it shows, the
+judgments service, the settings, the job runner). The window's View menu, its
 Ctrl+<digit> shortcuts and ``clirlens --screenshot FILE --view NAME`` all read this registry.
 Later views register here with :func:`register_view`::
 
@@ -20,12 +21,12 @@ from typing import Any
 class ViewSpec:
     name: str  # used by --view and the settings
     title: str  # menu and tab text
-    factory: str  # "module:attribute", called with the controller (and parent) -> QWidget
+    factory: str  # "module:attribute", called with the AppContext (and parent) -> QWidget
     description: str = ""
 
-    def create(self, controller: Any, parent: Any = None) -> Any:
+    def create(self, context: Any, parent: Any = None) -> Any:
         module, _, attr = self.factory.partition(":")
-        return getattr(importlib.import_module(module), attr)(controller, parent)
+        return getattr(importlib.import_module(module), attr)(context, parent)
 
 
 VIEWS: dict[str, ViewSpec] = {}

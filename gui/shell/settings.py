@@ -2,8 +2,9 @@
 
 One place reads and writes every key, so the rest of the GUI never handles raw strings:
 window geometry and dock/toolbar state, the current view, recent workspaces and the last
-one (stored as JSON of :class:`~clirlens.core.workspace.workspace.WorkspaceConfig`), model folders
-the user added, and the last download folder. Experiment parameters are not kept here.
+one (stored as JSON of :class:`~clirlens.core.workspace.workspace.WorkspaceConfig`), model
+folders the user added, the last download folder, and the judging screen's last campaign and
+annotator. Experiment parameters are not kept here.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class Settings:
             return json.loads(raw)
         except ValueError:
             return default
+
+    def _str(self, key: str) -> str:
+        value = self._s.value(key, "")
+        return value if isinstance(value, str) else ""
 
     def _set_json(self, key: str, value: Any) -> None:
         self._s.setValue(key, json.dumps(value, ensure_ascii=False))
@@ -136,9 +141,27 @@ class Settings:
 
     @property
     def download_dir(self) -> str:
-        value = self._s.value("data/download_dir", "")
-        return value if isinstance(value, str) else ""
+        return self._str("data/download_dir")
 
     @download_dir.setter
     def download_dir(self, path: str) -> None:
         self._s.setValue("data/download_dir", path)
+
+    # -- judging --------------------------------------------------------------------------------
+    @property
+    def annotate_campaign(self) -> str:
+        """The campaign the judging screen showed last."""
+        return self._str("annotate/campaign")
+
+    @annotate_campaign.setter
+    def annotate_campaign(self, name: str) -> None:
+        self._s.setValue("annotate/campaign", name)
+
+    @property
+    def annotator(self) -> str:
+        """Who judged last ("" until someone changed the operating-system user's name)."""
+        return self._str("annotate/annotator")
+
+    @annotator.setter
+    def annotator(self, name: str) -> None:
+        self._s.setValue("annotate/annotator", name)

@@ -94,8 +94,17 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
 
     _key(qtbot, view, Qt.Key.Key_S)  # skip item 3
     assert s.position == 4
+    draws = []
+    monkeypatch.setattr(
+        view.panel,
+        "show_item",
+        lambda session, f=view.panel.show_item: draws.append(1) or f(session),
+    )
     _key(qtbot, view, Qt.Key.Key_1)
     assert repo.judgment(items[4].id, "alice").grade == 1 and s.position == 5
+    assert len(draws) == 1  # one redraw per key press
+    monkeypatch.undo()
+    monkeypatch.setattr(annotate_view, "CampaignDialog", _Dialog)
 
     _key(qtbot, view, Qt.Key.Key_Z, CTRL)  # undo: item 4 unjudged, shown again, blind again
     assert repo.judgment(items[4].id, "alice") is None

@@ -16,7 +16,6 @@ from clirlens.core.evaluation.report import stars
 from clirlens.core.evaluation.significance import compare_directions
 from clirlens.core.workspace.dashboard import human_qrels
 from clirlens.core.workspace.judging_plan import plan_campaign
-from clirlens.gui.evaluate import view as dashboard_view
 from clirlens.gui.shell import entry
 from clirlens.gui.shell.app import SCREENSHOT_SIZE
 from clirlens.gui.widgets.charts import EXPORT_WIDTH
@@ -33,7 +32,11 @@ ALIGNMENT = {"n": 20, "cost_pairs": 20, "pick": "first"}
 
 @pytest.fixture(autouse=True)
 def _small_alignment(monkeypatch):
-    monkeypatch.setattr(dashboard_view, "ALIGNMENT_OPTIONS", ALIGNMENT)
+    from clirlens.gui.widgets import ot_options
+
+    monkeypatch.setattr(
+        ot_options, "ALIGNMENT_DEFAULTS", {**ot_options.ALIGNMENT_DEFAULTS, **ALIGNMENT}
+    )
 
 
 def _judge_like_gold(repo, comparison, name: str) -> None:

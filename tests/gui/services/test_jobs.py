@@ -198,3 +198,45 @@ def test_a_deleted_runner_stops_its_worker_and_drops_its_reports(qtbot):
     qtbot.waitUntil(stopped.is_set, timeout=5000)
     for _ in range(20):  # deliver whatever the worker queued before it stopped
         qtbot.wait(10)
+
+
+def test_job_runner_queues_after_the_running_job_and_reports_why_a_job_stopped(qtbot):
+    """queue() waits for the running job (never two at once), runs waiting jobs in order,
+    drops a dequeued one unrun; start() supersedes; each stopped job says why."""
+    runner = JobRunner()
+    gate = threading.Event()
+    order, stopped, ran = [], [], []
+
+    def tracked(name, **kw):
+        def job():
+            ran.append(name)
+            return (yield from _job(name, **kw))
+
+        return job()
+
+    runner.start("first", tracked("first", steps=50, block=gate), order.append)
+    assert runner.busy
+    assert not runner.queue("second", tracked("second"), order.append)
+    assert not runner.queue("dropped", tracked("dropped"), order.append)
+    assert not runner.queue("third", tracked("third"), order.append)
+    assert runner.is_queued("dropped")
+    runner.dequeue("dropped")
+    assert not runner.is_queued("dropped")
+    gate.set()
+    qtbot.waitUntil(lambda: order == ["first", "second", "third"], timeout=10_000)
+    assert "dropped" not in ran and not runner.is_queued("third")
+
+    gate.clear()
+    runner.start("slow", tracked("slow", steps=50, block=gate), order.append, stopped.append)
+    qtbot.waitUntil(lambda: "slow" in ran, timeout=10_000)
+    runner.start("faster", tracked("faster"), order.append)  # supersedes "slow"
+    gate.set()
+    qtbot.waitUntil(lambda: order[-1] == "faster" and not runner.busy, timeout=10_000)
+    assert stopped == ["superseded"] and "slow" not in order
+    runner.start(
+        "cancelled", tracked("cancelled", steps=50, block=gate), order.append, stopped.append
+    )
+    assert runner.cancel() and stopped == ["superseded", "cancelled"]
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    runner.start("failing", _job(fail=KeyError("x")), order.append, stopped.append)
+    qtbot.waitUntil(lambda: stopped[-1:] == ["failed"], timeout=10_000)
