@@ -30,9 +30,9 @@ from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Progress
 from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
+from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.app import application, wait_until_prepared
 from clirlens.gui.shell.main_window import MainWindow
-from clirlens.gui.shell.settings import Settings
 
 GOAL_MS = 100.0
 INTERVAL_MS = 10

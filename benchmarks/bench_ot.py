@@ -1,4 +1,4 @@
-"""OT alignment speed (issue 4), token states cached (the model runs before the clock starts).
+"""OT alignment speed, token states cached (the model runs before the clock starts).
 
 (a) One heatmap: ``align_states`` for a 32-token question against a 256-token passage
     (multilingual-e5-small states; cost matrix, plan, best partners, the whole record), per

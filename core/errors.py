@@ -25,7 +25,3 @@ class DataError(UserError):
 
 class ModelError(UserError):
     """A model cannot be found, loaded or used as asked."""
-
-
-class Cancelled(Exception):
-    """Raised inside a job that was asked to stop; caches are left consistent."""

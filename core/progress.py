@@ -36,6 +36,29 @@ def run(job: Job[T], on_progress: Callable[[Progress], Any] | None = None) -> T:
             on_progress(p)
 
 
+def relabel(job: Job[T], label: str | Callable[[str], str]) -> Job[T]:
+    """``job`` with its progress messages relabelled: ``label`` is put in front of each
+    message (``"label: message"``, or ``label`` alone for an empty one), or is a function of
+    the message. Returns ``job``'s result; closing the relabelled job (a cancel at a yield)
+    closes ``job`` at once, so its ``finally`` blocks run then and there."""
+    if callable(label):
+        rename = label
+    else:
+
+        def rename(message: str) -> str:
+            return f"{label}: {message}" if message else label
+
+    try:
+        while True:
+            try:
+                p = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield Progress(p.done, p.total, rename(p.message))
+    finally:
+        job.close()
+
+
 class Throttle:
     """True at most every ``interval`` seconds (and on the first call); used by generators
     to yield progress often enough for a UI without flooding it."""

@@ -89,6 +89,23 @@ class Qrels:
         return cls(out)
 
 
+class Direction(NamedTuple):
+    """Queries in one language against passages in another (or the same): ``th→en``."""
+
+    query_lang: str
+    doc_lang: str
+
+    @property
+    def label(self) -> str:
+        """``"th-en"``: the name runs, files and campaigns use."""
+        return f"{self.query_lang}-{self.doc_lang}"
+
+    @property
+    def arrow(self) -> str:
+        """``"th→en"``: how the window and messages show it."""
+        return f"{self.query_lang}→{self.doc_lang}"
+
+
 class ScoredPassage(NamedTuple):
     """One entry of a ranking. A named tuple, not a frozen dataclass: a run holds queries x
     k of them (238k for two models on one XQuAD direction at k=100), and building them was

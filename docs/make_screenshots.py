@@ -23,9 +23,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
+from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.app import SCREENSHOT_SIZE, application, wait_until_prepared
 from clirlens.gui.shell.main_window import MainWindow
-from clirlens.gui.shell.settings import Settings
 from clirlens.gui.start.dialog import StartDialog
 
 

@@ -13,12 +13,13 @@ import argparse
 import math
 import sys
 
+from clirlens.core.cli.common import Subcommands
 from clirlens.core.errors import UserError
 
 GRADES_HELP = "grades: 0 not relevant, 1 related, 2 relevant, 3 answers the question"
 
 
-def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+def add_parsers(subparsers: Subcommands) -> None:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
         "--db",

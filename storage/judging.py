@@ -1,5 +1,5 @@
 """One annotator's pass through a campaign, and the judgments as the rest of the GUI needs
-them: Qt-free, over the storage repository (issue 7).
+them: Qt-free, over the storage repository.
 
 :class:`JudgingSession` keeps the campaign's pool in presentation order with the
 annotator's grades, moves through it, and decides where a reopened session resumes: right
@@ -20,17 +20,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from clirlens.core.types import Qrels
+from clirlens.core.types import Direction, Qrels
 from clirlens.storage.agreement import aggregate_qrels
 from clirlens.storage.records import Campaign, Change, Judgment, PoolItem
 from clirlens.storage.repository import JudgmentRepository
 
-Direction = tuple[str, str]
 GradeKey = tuple[str, str, str, str]  # query lang, passage lang, query id, passage id
 
 
 def item_direction(item: PoolItem) -> Direction:
-    return item.query.lang, item.passage_lang
+    return Direction(item.query.lang, item.passage_lang)
 
 
 def grade_key(item: PoolItem) -> GradeKey:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from clirlens.core.cli.common import add_runtime_args, positive_int, split_langs
+from clirlens.core.cli.common import Subcommands, add_runtime_args, positive_int, split_langs
 from clirlens.core.errors import UserError
+from clirlens.core.ot.problem import DEFAULT_OT, DEFAULT_SCORING, LOG_DOMAIN_BELOW, OTParams
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: Subcommands) -> None:
     p = sub.add_parser(
         "align",
         help="align the tokens of two texts by optimal transport",
@@ -87,15 +88,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--n",
         type=positive_int,
-        default=200,
-        help="candidates for translation retrieval (default 200)",
+        default=DEFAULT_SCORING.n,
+        help=f"candidates for translation retrieval (default {DEFAULT_SCORING.n})",
     )
     p.add_argument(
         "--pairs",
         type=positive_int,
-        default=None,
+        default=DEFAULT_SCORING.cost_pairs,
         metavar="K",
-        help="mean cost over the first K parallel pairs (default: all)",
+        help="mean cost over the first K parallel pairs (default "
+        f"{DEFAULT_SCORING.cost_pairs}, as the dashboard)",
     )
     p.add_argument(
         "--pick",
@@ -126,8 +128,8 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="ε",
-        help="entropic regularisation (default 0.05; log-domain Sinkhorn below "
-        "0.005); also the ε of --unbalanced",
+        help=f"entropic regularisation (default {DEFAULT_OT.eps}; log-domain Sinkhorn below "
+        f"{LOG_DOMAIN_BELOW}); also the ε of --unbalanced",
     )
     exclusive = g.add_mutually_exclusive_group()
     exclusive.add_argument("--emd", action="store_true", help="exact OT (ε = 0)")
@@ -149,16 +151,19 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def solver_options(args: argparse.Namespace) -> dict:
-    """``solver``, ``eps``, ``tau`` from the parsed flags (validated)."""
+def ot_params(args: argparse.Namespace) -> OTParams:
+    """The transport problem the flags describe, validated (before any model loads)."""
+    common = {"weights": args.weights, "layer": args.layer, "words": getattr(args, "words", False)}
     if args.emd:
         if args.eps is not None:
             raise UserError("--eps has no meaning with --emd (exact OT has ε = 0)")
-        return {"solver": "emd", "eps": 0.0, "tau": None}
-    eps = 0.05 if args.eps is None else args.eps
-    if args.unbalanced is not None:
-        return {"solver": "unbalanced", "eps": eps, "tau": args.unbalanced}
-    return {"solver": "sinkhorn", "eps": eps, "tau": None}
+        params = OTParams("emd", 0.0, None, **common)
+    else:
+        eps = DEFAULT_OT.eps if args.eps is None else args.eps
+        solver = "unbalanced" if args.unbalanced is not None else "sinkhorn"
+        params = OTParams(solver, eps, args.unbalanced, **common)
+    params.method  # noqa: B018 - validates
+    return params
 
 
 def _encoder(spec, args):
@@ -170,13 +175,11 @@ def _encoder(spec, args):
 def cmd_align(args: argparse.Namespace) -> int:
     from clirlens.core.models.spec import parse_model_arg
     from clirlens.core.ot.alignment import align_texts, check_text
-    from clirlens.core.ot.problem import resolve_solver
     from clirlens.core.progress import run
 
     check_text(args.source, "source")
     check_text(args.target, "target")
-    opts = solver_options(args)
-    resolve_solver(opts["solver"], opts["eps"], opts["tau"])  # fail before loading models
+    params = ot_params(args)  # fails before any model loads
     spec = parse_model_arg(args.model)
     spec2 = parse_model_arg(args.model2) if args.model2 else None
     enc = _encoder(spec, args)
@@ -187,12 +190,12 @@ def cmd_align(args: argparse.Namespace) -> int:
         args.target,
         enc,
         enc2,
-        layer=args.layer,
-        words=args.words,
+        layer=params.layer,
+        words=params.words,
         source_role=args.source_role,
         target_role=args.target_role,
-        weights=args.weights,
-        **opts,
+        weights=params.weights,
+        **params.solve_args(),
     )
     alignment = run(job)
     if args.json:
@@ -236,14 +239,13 @@ def format_alignment(al, top: int) -> str:
 def cmd_align_score(args: argparse.Namespace) -> int:
     from clirlens.core.data.xquad import load_xquad
     from clirlens.core.models.spec import parse_model_arg
-    from clirlens.core.ot.problem import resolve_solver
+    from clirlens.core.ot.problem import ScoringOptions
     from clirlens.core.ot.scoring import TokenStateCache, score_languages
     from clirlens.core.progress import run_with_bar
     from clirlens.core.retrieval.cache import Cache
 
     langs = split_langs(args.langs, "--langs")
-    opts = solver_options(args)
-    resolve_solver(opts["solver"], opts["eps"], opts["tau"])
+    params = ot_params(args)
     specs = [parse_model_arg(m) for m in args.models]  # all checked before any loading
     for spec in specs:
         if spec.kind != "dense":
@@ -260,13 +262,8 @@ def cmd_align_score(args: argparse.Namespace) -> int:
             data,
             langs,
             cache=cache,
-            pivot=args.pivot,
-            n=args.n,
-            cost_pairs=args.pairs,
-            pick=args.pick,
-            layer=args.layer,
-            weights=args.weights,
-            **opts,
+            params=params,
+            options=ScoringOptions(args.pivot, args.n, args.pairs, args.pick),
         ),
         quiet=args.quiet,
     )

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any, Protocol
 
 from clirlens.core.errors import UserError
+
+
+class Subcommands(Protocol):
+    """What ``ArgumentParser.add_subparsers()`` returns, as the registrars use it (its class
+    is private to argparse)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:

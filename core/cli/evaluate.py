@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from clirlens.core.cli.common import add_model_args, positive_int, split_langs
+from clirlens.core.cli.common import Subcommands, add_model_args, positive_int, split_langs
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: Subcommands) -> None:
     p = sub.add_parser(
         "eval",
         help="evaluate models on XQuAD directions (metrics + significance)",

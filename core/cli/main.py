@@ -13,9 +13,10 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from clirlens.core.cli.common import Subcommands
 from clirlens.core.errors import UserError
 
-Registrar = Callable[[argparse._SubParsersAction], None]
+Registrar = Callable[[Subcommands], None]
 
 # modules under clirlens.core.cli with an add_parsers() function
 CORE_COMMANDS = ("evaluate", "search", "align")

@@ -6,10 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from clirlens.core.cli.common import add_model_args, positive_int
+from clirlens.core.cli.common import Subcommands, add_model_args, positive_int
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: Subcommands) -> None:
     p = sub.add_parser(
         "search",
         help="search an XQuAD corpus with free text",

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from clirlens.core.errors import DataError
+from clirlens.core.hashing import file_sha256
 from clirlens.core.progress import Job, Throttle
-from clirlens.core.retrieval.cache import file_sha256
 from clirlens.core.types import Progress
 
 XQUAD_URL = "https://raw.githubusercontent.com/deepmind/xquad/master/"

@@ -1,4 +1,4 @@
-"""The evaluation dashboard's table (issue 7): rows, low-resource averages, CSV and LaTeX.
+"""The evaluation dashboard's table: rows, low-resource averages, CSV and LaTeX.
 
 A :class:`Report` holds core's evaluations (:func:`clirlens.core.evaluation.metrics.evaluate`) of
 every model on every direction, against one or two sources of qrels — ``"gold"`` (the
@@ -35,6 +35,7 @@ from types import MappingProxyType
 from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.evaluation.metrics import Evaluation
 from clirlens.core.evaluation.significance import PairedTest
+from clirlens.core.types import Direction
 
 SOURCES: dict[str, str] = {"gold": "gold qrels", "human": "human judgments"}
 ALPHAS: tuple[tuple[float, str], ...] = ((0.01, "**"), (0.05, "*"))
@@ -58,7 +59,7 @@ class DirectionEvaluation:
 
     @property
     def label(self) -> str:
-        return f"{self.query_lang}-{self.doc_lang}"
+        return Direction(self.query_lang, self.doc_lang).label
 
     @property
     def n(self) -> int:

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from clirlens.core.errors import ModelError, UserError
-from clirlens.core.ot.batch import WeightScheme, token_masses, unit_rows
-from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL
+from clirlens.core.ot.batch import token_masses, unit_rows
+from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, WeightScheme
 from clirlens.core.ot.scaling import blas_single_thread
 from clirlens.core.ot.solvers import solve
 from clirlens.core.ot.words import merge_words

@@ -24,17 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from clirlens.core.errors import UserError
-from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, resolve_solver
+from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, WeightScheme, resolve_solver
 from clirlens.core.ot.scaling import blas_single_thread, solve_padded
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Progress, TokenStates
 
-WeightScheme = Literal["uniform", "norm"]
 MAX_ENTRIES = 2_000_000  # cost-matrix entries per padded batch (16 MB in float64)
 
 

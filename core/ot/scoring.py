@@ -32,11 +32,19 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 
 from clirlens.core.errors import DataError, UserError
-from clirlens.core.ot.batch import TokenSets, WeightScheme, cross_costs, paired_costs
-from clirlens.core.ot.problem import DEFAULT_MAX_ITER, DEFAULT_TOL, resolve_solver
-from clirlens.core.progress import Job
-from clirlens.core.retrieval.cache import Cache, fingerprint
-from clirlens.core.types import Progress, Query, TokenStates
+from clirlens.core.hashing import fingerprint
+from clirlens.core.ot.batch import TokenSets, cross_costs, paired_costs
+from clirlens.core.ot.problem import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_OT,
+    DEFAULT_SCORING,
+    DEFAULT_TOL,
+    OTParams,
+    ScoringOptions,
+)
+from clirlens.core.progress import Job, relabel
+from clirlens.core.retrieval.cache import Cache
+from clirlens.core.types import Query, TokenStates
 
 if TYPE_CHECKING:
     from clirlens.core.models.encoder import Encoder
@@ -207,34 +215,31 @@ def score_language(
     data: ParallelQueries,
     lang: str,
     *,
-    pivot: str = "en",
-    n: int = 200,
-    cost_pairs: int | None = None,
-    pick: Pick = "spread",
-    layer: int = -1,
-    solver: str = "sinkhorn",
-    eps: float = 0.05,
-    tau: float | None = None,
-    weights: WeightScheme = "uniform",
+    params: OTParams = DEFAULT_OT,
+    options: ScoringOptions = DEFAULT_SCORING,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
     cache: TokenStateCache | None = None,
 ) -> Job[LanguageScore]:
-    """Mean OT cost over the parallel pairs (the first ``cost_pairs``; default all) and
-    translation retrieval among ``n`` candidates, for one model and language."""
-    method = resolve_solver(solver, eps, tau)
+    """Mean OT cost over the parallel pairs and translation retrieval among candidates
+    (:class:`ScoringOptions`), for one model and language, with the transport problem of
+    ``params`` (its ``words`` option is not used: scores align sub-word pieces)."""
+    pivot, n, cost_pairs, pick = options.pivot, options.n, options.cost_pairs, options.pick
+    layer, weights = params.layer, params.weights
+    eps, tau = params.eps, params.tau
+    method = params.method
     cache = cache if cache is not None else TokenStateCache()
     pairs = parallel_pairs(data, lang, pivot)
     cost_idx = np.arange(len(pairs) if cost_pairs is None else min(cost_pairs, len(pairs)))
     ret_idx = pick_indices(len(pairs), n, pick)
     need = np.union1d(cost_idx, ret_idx)
     label = f"{encoder.name} {lang}"
-    x_states = yield from _progress(
-        label, cache.get(encoder, [pairs[i][0].text for i in need], role="query", layer=layer)
+    x_states = yield from relabel(
+        cache.get(encoder, [pairs[i][0].text for i in need], role="query", layer=layer), label
     )
-    p_states = yield from _progress(
-        f"{encoder.name} {pivot}",
+    p_states = yield from relabel(
         cache.get(encoder, [pairs[i][1].text for i in need], role="query", layer=layer),
+        f"{encoder.name} {pivot}",
     )
     ok = {
         int(i) for i, xs, ps in zip(need, x_states, p_states, strict=True) if len(xs) and len(ps)
@@ -251,7 +256,7 @@ def score_language(
     opts: dict[str, Any] = {
         "solver": method,
         "eps": eps,
-        "tau": tau,
+        "tau": tau if method == "unbalanced" else None,
         "tol": tol,
         "max_iter": max_iter,
     }
@@ -298,8 +303,9 @@ def score_languages(
     data: ParallelQueries,
     langs: Sequence[str],
     *,
+    params: OTParams = DEFAULT_OT,
+    options: ScoringOptions = DEFAULT_SCORING,
     cache: TokenStateCache | None = None,
-    **options: Any,
 ) -> Job[list[LanguageScore]]:
     """:func:`score_language` for every model and language (model-major order), sharing one
     token-state cache so each pivot question is encoded once per model."""
@@ -307,16 +313,8 @@ def score_languages(
     out = []
     for enc in encoders:
         for lang in langs:
-            score = yield from score_language(enc, data, lang, cache=cache, **options)
+            score = yield from score_language(
+                enc, data, lang, params=params, options=options, cache=cache
+            )
             out.append(score)
     return out
-
-
-def _progress(label: str, job: Job[Any]) -> Job[Any]:
-    """Re-yield ``job``'s progress under ``label``."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(p.done, p.total, f"{label}: {p.message}")

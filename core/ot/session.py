@@ -1,4 +1,4 @@
-"""Interactive alignment: token states cached, only the OT solve reruns (issue 6).
+"""Interactive alignment: token states cached, only the OT solve reruns.
 
 Encoding a text (:meth:`Encoder.token_states`) is the slow part of an alignment; the solve on
 a 64×256 pair takes milliseconds. :class:`AlignSession` keeps the raw token states of the
@@ -22,22 +22,12 @@ import numpy as np
 
 from clirlens.core.errors import UserError
 from clirlens.core.ot.alignment import Alignment, Role, align_states, check_text
+from clirlens.core.ot.problem import OTParams
 from clirlens.core.progress import Job
 from clirlens.core.types import Progress, TokenStates
 
 if TYPE_CHECKING:
     from clirlens.core.models.encoder import Encoder
-
-
-@dataclass(frozen=True)
-class AlignParams:
-    """The solve's parameters (see :func:`clirlens.core.ot.alignment.align_states`)."""
-
-    solver: str = "sinkhorn"
-    eps: float = 0.05
-    tau: float | None = 1.0
-    layer: int = -1
-    words: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,14 +89,13 @@ class AlignSession:
         return [found[(t, r)] for t, r in items]
 
     def compute(
-        self, encoders: Sequence[Encoder], pair: AlignPair, params: AlignParams
+        self, encoders: Sequence[Encoder], pair: AlignPair, params: OTParams
     ) -> Job[tuple[Alignment, ...]]:
         """The alignment of ``pair`` under each encoder (a generator: yields progress while
         encoding, returns one :class:`Alignment` per encoder, in order)."""
         check_text(pair.source, "source")
         check_text(pair.target, "target")
-        if params.solver == "unbalanced" and params.tau is None:
-            raise UserError("unbalanced OT needs τ (the marginal relaxation)")
+        params.method  # noqa: B018 - validates (e.g. unbalanced OT without τ) before encoding
         out = []
         items = [(pair.source, pair.source_role), (pair.target, pair.target_role)]
         for k, enc in enumerate(encoders):
@@ -114,12 +103,7 @@ class AlignSession:
             src, tgt = yield from self.states(enc, items, params.layer)
             out.append(
                 align_states(
-                    src,
-                    tgt,
-                    solver=params.solver,
-                    eps=params.eps,
-                    tau=params.tau if params.solver == "unbalanced" else None,
-                    words=params.words,
+                    src, tgt, **params.solve_args(), weights=params.weights, words=params.words
                 )
             )
         yield Progress(len(encoders), len(encoders), "aligned")

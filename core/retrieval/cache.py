@@ -1,4 +1,4 @@
-"""On-disk cache of embeddings and FAISS indexes (DESIGN.md §2, issue 2).
+"""On-disk cache of embeddings and FAISS indexes (DESIGN.md §2).
 
 An entry is a directory ``<cache>/<kind>/<key>/`` holding the payload file(s) and
 ``meta.json``, which records the fingerprints the key was made from and the sha256 and size
@@ -10,7 +10,6 @@ is reported, deleted and rebuilt: a partial or corrupted cache is never used sil
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,23 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from clirlens.core.hashing import file_sha256
 from clirlens.core.paths import cache_dir
 
 log = logging.getLogger(__name__)
-
-
-def fingerprint(*parts: object) -> str:
-    """A short stable hash of JSON-serialisable parts."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:32]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Cache:

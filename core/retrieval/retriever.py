@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from clirlens.core.hashing import fingerprint
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import ModelSpec
 from clirlens.core.progress import Job
 from clirlens.core.retrieval import index as faiss_index
 from clirlens.core.retrieval.bm25 import BM25Retriever
-from clirlens.core.retrieval.cache import Cache, fingerprint
+from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Passage, Progress, Query, Run, ScoredPassage
 
 

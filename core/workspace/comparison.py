@@ -1,5 +1,5 @@
 """Two (or more) retrievers' rankings side by side, query by query: what the application's
-query browser and compare view show (issue 5).
+query browser and compare view show.
 
 Definitions, for runs retrieved to depth ``k`` (``Comparison.k``):
 
@@ -32,7 +32,7 @@ from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, Query, RetrievalTask, Run, ScoredPassage
 
 Pair = tuple[int, int]
-# (query id, passage id) -> a judgment grade, or None when not judged (issue 7 plugs in)
+# (query id, passage id) -> a judgment grade, or None when not judged (the judgments service plugs in)
 GradeLookup = Callable[[str, str], "int | None"]
 
 SORT_KEYS: dict[str, str] = {
@@ -69,7 +69,7 @@ class Hit:
     gold: bool  # relevant (grade >= 1) in the dataset's qrels
     other_rank: int | None  # rank in the pair's other model (None: not in its top k)
     answer_spans: tuple[tuple[int, int], ...]  # character spans of gold answers in the text
-    judged: int | None = None  # judgment grade once judged (hook for issue 7)
+    judged: int | None = None  # judgment grade once judged
     beyond: bool = False  # below the shown depth, listed because it is the gold passage
 
     @property

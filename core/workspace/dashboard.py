@@ -1,4 +1,4 @@
-"""The evaluation dashboard's computation (issue 7): a workspace's runs evaluated per
+"""The evaluation dashboard's computation: a workspace's runs evaluated per
 direction against gold and/or human qrels, the paired comparisons, OT alignment scores.
 
 :func:`evaluate_workspace` is a job (a generator yielding
@@ -28,20 +28,12 @@ from clirlens.core.errors import UserError
 from clirlens.core.evaluation.metrics import DEFAULT_MEASURES, Evaluation, evaluate, parse_measures
 from clirlens.core.evaluation.report import AlignmentScore, DirectionEvaluation, Report
 from clirlens.core.evaluation.significance import compare_directions_job
+from clirlens.core.ot.problem import DEFAULT_OT, DEFAULT_SCORING, OTParams, ScoringOptions
 from clirlens.core.progress import Job
-from clirlens.core.types import Progress, Qrels, Query
+from clirlens.core.types import Direction, Progress, Qrels, Query
 
 if TYPE_CHECKING:
     from clirlens.core.workspace.workspace import Workspace
-
-Direction = tuple[str, str]
-ALIGNMENT_DEFAULTS: dict[str, Any] = {
-    "pivot": "en",
-    "n": 100,  # candidates of OT translation retrieval
-    "cost_pairs": 300,  # parallel pairs averaged for the mean cost (the first ones)
-    "solver": "sinkhorn",
-    "eps": 0.05,
-}
 
 
 def human_qrels(qrels: Qrels, min_grade: int = 2) -> Qrels:
@@ -74,7 +66,8 @@ def evaluate_workspace(
     min_grade: int = 2,
     pair: tuple[int, int] | None = (0, 1),
     alignment: bool = True,
-    alignment_options: Mapping[str, Any] | None = None,
+    ot: OTParams = DEFAULT_OT,
+    scoring: ScoringOptions = DEFAULT_SCORING,
     n_resamples: int = 10_000,
     seed: int = 0,
 ) -> Job[Report]:
@@ -130,7 +123,7 @@ def evaluate_workspace(
         langs = [q for q, _ in directions]
         doc_lang = directions[0][1]
         found_scores, note = yield from alignment_scores(
-            workspace, langs, doc_lang, query_ids, **dict(alignment_options or {})
+            workspace, langs, doc_lang, query_ids, params=ot, options=scoring
         )
         scores = [AlignmentScore.of(s) for s in found_scores]
         if note:
@@ -162,7 +155,9 @@ def alignment_scores(
     langs: Sequence[str],
     doc_lang: str,
     query_ids: set[str],
-    **options: Any,
+    *,
+    params: OTParams = DEFAULT_OT,
+    options: ScoringOptions = DEFAULT_SCORING,
 ) -> Job[tuple[list, str]]:
     """Each dense model's OT alignment score (:class:`~clirlens.core.ot.scoring.LanguageScore`)
     of every language in ``langs`` with the pivot (English), over the parallel questions
@@ -174,8 +169,7 @@ def alignment_scores(
     from clirlens.core.ot.scoring import TokenStateCache, score_languages
     from clirlens.core.retrieval.cache import Cache
 
-    opts = {**ALIGNMENT_DEFAULTS, **options}
-    pivot = opts["pivot"]
+    pivot = options.pivot
     wanted = [lang for lang in dict.fromkeys(langs) if lang != pivot]
     if workspace.config.kind != "xquad":
         return [], "OT alignment scores need parallel questions (an XQuAD workspace)"
@@ -190,5 +184,7 @@ def alignment_scores(
     encoders = [workspace.encoder(i, doc_lang) for i in dense]
     data = _Subset(load_xquad(workspace.config.dataset, [*wanted, pivot]), query_ids)
     cache = TokenStateCache(workspace.cache if workspace.cache is not None else Cache())
-    scores = yield from score_languages(encoders, data, wanted, cache=cache, **opts)
+    scores = yield from score_languages(
+        encoders, data, wanted, params=params, options=options, cache=cache
+    )
     return list(scores), note

@@ -25,9 +25,9 @@ from clirlens.core.data.xquad import XQuAD
 from clirlens.core.errors import UserError
 from clirlens.core.evaluation.metrics import DEFAULT_MEASURES, Evaluation, evaluate, parse_measures
 from clirlens.core.evaluation.significance import PairedTest, compare_directions_job
-from clirlens.core.progress import Job
+from clirlens.core.progress import Job, relabel
 from clirlens.core.retrieval.retriever import Retriever
-from clirlens.core.types import Progress, RetrievalTask, Run
+from clirlens.core.types import Direction, RetrievalTask, Run
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class DirectionResult:
 
     @property
     def label(self) -> str:
-        return f"{self.query_lang}-{self.doc_lang}"
+        return Direction(self.query_lang, self.doc_lang).label
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,14 @@ def run_experiment(
         corpus = dataset.passages(dlang)
         for r in retrievers:
             t0 = time.perf_counter()
-            yield from _labelled(r.prepare(corpus), f"{r.name} {dlang} corpus")
+            yield from relabel(r.prepare(corpus), f"{r.name} {dlang} corpus")
             timings[f"prepare/{r.name}/{dlang}"] = time.perf_counter() - t0
         for qlang in query_langs:
             task: RetrievalTask = dataset.task(qlang, dlang)
             runs, evals = {}, {}
             for r in retrievers:
                 t0 = time.perf_counter()
-                run = yield from _labelled(r.search(task.queries, k), f"{r.name} {qlang}->{dlang}")
+                run = yield from relabel(r.search(task.queries, k), f"{r.name} {qlang}->{dlang}")
                 timings[f"search/{r.name}/{qlang}-{dlang}"] = time.perf_counter() - t0
                 runs[r.name] = run
                 evals[r.name] = evaluate(run, task.qrels, measure_names)
@@ -126,16 +126,6 @@ def run_experiment(
     return ExperimentResult(
         tuple(names), measure_names, tuple(directions), tuple(comparisons), timings, manifest
     )
-
-
-def _labelled(job: Job, label: str) -> Job:
-    """Re-yield ``job``'s progress with ``label`` in front of its message."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(p.done, p.total, f"{label}: {p.message}" if p.message else label)
 
 
 def _manifest(

@@ -1,4 +1,4 @@
-"""What a judging campaign pools, chosen from one direction's comparison (issue 7).
+"""What a judging campaign pools, chosen from one direction's comparison.
 
 A campaign is built from the runs the workspace already computed for a direction
 (:class:`~clirlens.core.workspace.comparison.Comparison`): which queries (every query of the
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clirlens.core.errors import UserError
-from clirlens.core.types import Passage, Query, Run
+from clirlens.core.types import Direction, Passage, Query, Run
 from clirlens.core.workspace.comparison import Comparison, Pair
 
 QUERY_MODES: dict[str, str] = {
@@ -47,7 +47,7 @@ class CampaignPlan:
     @property
     def direction(self) -> str:
         """``"th-en"``: the label storage keeps in ``Campaign.directions``."""
-        return f"{self.query_lang}-{self.doc_lang}"
+        return Direction(self.query_lang, self.doc_lang).label
 
 
 def select_queries(

@@ -1,6 +1,6 @@
 """A workspace: one dataset, two or more retrievers, and their comparison per direction.
 
-This is the service behind the application window (issue 5), kept free of Qt so that the
+This is the service behind the application window, kept free of Qt so that the
 widgets stay thin and the logic is tested headless:
 
 * :class:`WorkspaceConfig` says what to open (JSON-able, so it is remembered between
@@ -33,7 +33,7 @@ from clirlens.core.data.beir import load_beir_job
 from clirlens.core.data.xquad import LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
 from clirlens.core.models.spec import ModelSpec, parse_model_arg
-from clirlens.core.progress import Job
+from clirlens.core.progress import Job, relabel
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Passage, Progress, Qrels, Query, RetrievalTask, Run
 from clirlens.core.workspace.comparison import Comparison, Pair, QueryView, compare
@@ -130,13 +130,7 @@ def _lang_order(available: Iterable[str], first: tuple[str, ...]) -> tuple[str, 
 def _tagged(job: Job[Any], step: str, model: str) -> Job[Any]:
     """``job`` with its progress messages prefixed by ``step`` and the model's name (when
     the message does not name it already)."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        message = p.message if model in p.message else f"{model}: {p.message}"
-        yield Progress(p.done, p.total, f"{step} {message}".strip())
+    return relabel(job, lambda m: f"{step} {m if model in m else f'{model}: {m}'}".strip())
 
 
 class Workspace:

@@ -1,5 +1,5 @@
 """The alignment view: OT token alignment of the compare view's pair of texts under model A
-and model B side by side (issue 6, DESIGN.md §5).
+and model B side by side (DESIGN.md §5).
 
 The pair is the selected passage against the query, or — when no passage is selected — the
 query against its parallel English question. Rows are always the query's tokens. Changing
@@ -12,43 +12,33 @@ clicking a cell or a token label highlights its row/column and its span in the t
 from __future__ import annotations
 
 import html
-import math
 from functools import partial
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QSpinBox,
     QSplitter,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
-from superqt import QDoubleSlider
 
 from clirlens.core.errors import UserError
 from clirlens.core.ot.alignment import Alignment
-from clirlens.core.ot.session import (
-    AlignPair,
-    AlignParams,
-    AlignSession,
-    best_window,
-    model_encoder,
-)
+from clirlens.core.ot.problem import OTParams
+from clirlens.core.ot.session import AlignPair, AlignSession, best_window, model_encoder
 from clirlens.gui.align import export as align_export
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.jobs import Failure, JobRunner
 from clirlens.gui.widgets.heatmap import AlignPlot, token_font
 from clirlens.gui.widgets.labels import model_letter
-from clirlens.gui.widgets.ot_options import SOLVERS
+from clirlens.gui.widgets.ot_options import OTControls
 
 MODE_NAMES = (("Plan P", "plan"), ("Cost C", "cost"), ("Argmax lines", "lines"))
-LOG_EPS_RANGE = (-3.0, 0.0)  # the slider holds log10 ε
 WINDOW = 64  # target tokens shown when windowing a long passage
 DEBOUNCE_MS = 150
 
@@ -86,39 +76,28 @@ class AlignView(QWidget):
         for label, mode in MODE_NAMES:
             self.mode_box.addItem(label, mode)
         self.mode_box.currentIndexChanged.connect(self._on_mode)
-        self.eps_slider = QDoubleSlider(Qt.Orientation.Horizontal)
-        self.eps_slider.setRange(*LOG_EPS_RANGE)
-        self.eps_slider.setValue(math.log10(0.05))
-        self.eps_slider.setMinimumWidth(140)
-        self.eps_label = QLabel()
-        self.eps_slider.valueChanged.connect(self._on_eps)
-        self.solver_box = QComboBox()
-        for label, solver in SOLVERS:
-            self.solver_box.addItem(label, solver)
-        self.tau_box = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=100.0, value=1.0)
-        self.tau_box.setPrefix("τ = ")
-        self.layer_box = QSpinBox(minimum=-25, maximum=48, value=-1)
-        self.layer_box.setPrefix("layer ")
-        self.layer_box.setToolTip("hidden layer: -1 is the last, 0 the embeddings")
-        self.words_box = QCheckBox("Words")
-        self.words_box.setToolTip("merge sub-word pieces into words (mean of their states)")
+        self.ot = OTControls(self, words=True)
+        self.solver_box, self.tau_box, self.layer_box = (
+            self.ot.solver_box,
+            self.ot.tau_box,
+            self.ot.layer_box,
+        )
+        self.eps_slider, self.words_box = self.ot.eps.slider, self.ot.words_box
+        self.ot.changed.connect(self.schedule)
         self.window_box = QCheckBox(f"Best {WINDOW} target tokens")
         self.window_box.setToolTip("window a long passage to the region with the most mass")
         self.export_button = QToolButton(text="Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         align_export.add_menu(self, self.export_button)
-        for w in (self.solver_box, self.tau_box, self.layer_box, self.words_box):
-            signal = getattr(w, "currentIndexChanged", None) or getattr(w, "valueChanged", None)
-            (signal or w.toggled).connect(self._on_params)
         self.window_box.toggled.connect(self._show)
         controls = QHBoxLayout()
         for w in (
             self.mode_box,
             QLabel("ε"),
-            self.eps_slider,
-            self.eps_label,
+            self.ot.eps,
             self.solver_box,
             self.tau_box,
+            self.ot.weights_box,
             self.layer_box,
             self.words_box,
             self.window_box,
@@ -151,23 +130,15 @@ class AlignView(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.hover_label)
         layout.addWidget(self.texts)
-        self._on_eps(self.eps_slider.value())
-        self._on_params()
 
     # -- parameters ---------------------------------------------------------------------------
     @property
     def epsilon(self) -> float:
-        """The slider's 10^value, to 3 significant digits (the value shown and recorded)."""
-        return float(f"{10.0 ** self.eps_slider.value():.3g}")
+        """The ε shown and recorded (3 significant digits)."""
+        return self.ot.eps.value()
 
-    def params(self) -> AlignParams:
-        return AlignParams(
-            solver=self.solver_box.currentData(),
-            eps=self.epsilon,
-            tau=self.tau_box.value(),
-            layer=self.layer_box.value(),
-            words=self.words_box.isChecked(),
-        )
+    def params(self) -> OTParams:
+        return self.ot.params()
 
     def current_pair(self) -> AlignPair | None:
         """The compare view's pair: (query, selected passage) or (query, English parallel)."""
@@ -183,16 +154,6 @@ class AlignView(QWidget):
             par = qv.parallel
             return AlignPair(q.text, par.text, "query", "query", f"query ({q.lang})", par.lang)
         return None
-
-    def _on_eps(self, value: float) -> None:
-        self.eps_label.setText(f"{self.epsilon:g}")
-        self.schedule()
-
-    def _on_params(self, *_: object) -> None:
-        solver = self.solver_box.currentData()
-        self.tau_box.setEnabled(solver == "unbalanced")
-        self.eps_slider.setEnabled(solver != "emd")
-        self.schedule()
 
     def _on_mode(self, *_: object) -> None:
         for plot in self.plots:

@@ -1,4 +1,4 @@
-"""The "New judging campaign" dialog: a campaign from the current workspace (issue 7).
+"""The "New judging campaign" dialog: a campaign from the current workspace.
 
 The user picks a prepared direction (its runs are pooled), which queries (every query, a
 random sample of N, or the N where models A and B disagree most: core's

@@ -1,4 +1,4 @@
-"""The judging screen's item display (issue 7): the query and its English parallel, where the
+"""The judging screen's item display: the query and its English parallel, where the
 item sits (query n of N, passage m of M, progress of the query), the passage in large text
 with query terms and the gold answer span highlightable, who found it (hidden while blind),
 the grade buttons, navigation and the note. Drawing only: the buttons' signals go to

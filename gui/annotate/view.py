@@ -1,4 +1,4 @@
-"""The judging screen (view "annotate", issue 7): one pooled passage at a time, graded 0–3.
+"""The judging screen (view "annotate"): one pooled passage at a time, graded 0–3.
 
 Keys while the view is shown: 0–3 grade and advance to the next unjudged item, n note,
 s skip, ←/→ move, Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo (the buttons do the same).

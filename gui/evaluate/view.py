@@ -1,4 +1,4 @@
-"""The evaluation dashboard (view "evaluate", issue 7).
+"""The evaluation dashboard (view "evaluate").
 
 Choose directions, the qrels (the dataset's gold, a campaign's judgments, or both) and
 whether to score OT alignment; "Evaluate" runs :func:`clirlens.core.workspace.dashboard.
@@ -233,7 +233,8 @@ class DashboardView(QWidget):
                 human=human,
                 pair=self.controller.pair if len(ws.models) >= 2 else None,
                 alignment=self.alignment_check.isChecked(),
-                alignment_options=self.ot_options.options(),
+                ot=self.ot_options.params(),
+                scoring=self.ot_options.scoring(),
             )
         except UserError as exc:
             self.controller.report("Evaluating", exc)

@@ -7,7 +7,7 @@ window or its parent widget, or reads raw settings keys:
 * ``controller`` — the open workspace and what is shown (direction, query, passage, pair);
 * ``judgments`` — the judgments database, the one undo stack, the current annotator;
 * ``settings`` — the typed QSettings store (every key lives in
-  :mod:`clirlens.gui.shell.settings`);
+  :mod:`clirlens.gui.services.settings`);
 * ``jobs`` — the controller's job runner (preparing directions, evaluations: one at a time,
   queued or superseding);
 * ``persist`` — whether this window remembers user state (False for a screenshot, which
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from clirlens.gui.services.controller import WorkspaceController
     from clirlens.gui.services.jobs import JobRunner
     from clirlens.gui.services.judgments import JudgmentsService
-    from clirlens.gui.shell.settings import Settings
+    from clirlens.gui.services.settings import Settings
 
 
 @dataclass(frozen=True, eq=False)

@@ -55,7 +55,7 @@ class WorkspaceController(QObject):
         self.query_view: QueryView | None = None
         self.selected_passage = ""
         self.shown = 10
-        self.judged: GradeLookup | None = None  # issue 7: judgment grades per passage
+        self.judged: GradeLookup | None = None  # judgment grades per passage
         self.blind = False  # a blind judging campaign is on screen
 
     # -- errors ---------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ class WorkspaceController(QObject):
 
     # -- hooks ------------------------------------------------------------------------------------
     def set_judgments(self, lookup: GradeLookup | None) -> None:
-        """Show judgment grades in the ranked lists (issue 7 passes a storage lookup)."""
+        """Show judgment grades in the ranked lists (the judgments service passes its lookup)."""
         self.judged = lookup
         if self.current_query:
             self.select_query(self.current_query, force=True)

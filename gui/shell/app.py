@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication
 from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
+from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell import gc_guard
 from clirlens.gui.shell.main_window import MainWindow
-from clirlens.gui.shell.settings import Settings
-from clirlens.gui.shell.style import apply_style
+from clirlens.gui.widgets.style import apply_style
 
 SCREENSHOT_SIZE = (1480, 900)
 # harmless platform notes (the offscreen plugin, fonts without an OpenType table for a

@@ -26,12 +26,8 @@ from clirlens.gui.shell.registry import VIEWS
 
 def registrars() -> list[Registrar]:
     """Subcommand registrars beyond core's: storage's ``judgments``/``campaigns``."""
-    try:
-        from clirlens.storage.cli import add_parsers
-    except ModuleNotFoundError as exc:  # storage's CLI not written yet: only that is tolerated
-        if exc.name not in ("clirlens.storage.cli", "clirlens.storage"):
-            raise
-        return []
+    from clirlens.storage.cli import add_parsers
+
     return [add_parsers]
 
 

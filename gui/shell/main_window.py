@@ -3,7 +3,7 @@
 status bar with the job progress and Cancel.
 
 Window layout, the current view and the workspaces opened are remembered through
-:class:`~clirlens.gui.shell.settings.Settings`.
+:class:`~clirlens.gui.services.settings.Settings`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
+from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.registry import VIEWS
-from clirlens.gui.shell.settings import Settings
 from clirlens.gui.shell.status import MessageBar, ProgressPanel
 from clirlens.gui.start.dialog import StartDialog
 from clirlens.gui.widgets.query_browser import QueryBrowser

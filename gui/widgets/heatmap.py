@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from clirlens.core.ot.alignment import Alignment
-from clirlens.gui.shell.style import FONT_FAMILIES
+from clirlens.gui.widgets.style import FONT_FAMILIES
 
 MODES = ("plan", "cost", "lines")
 MAX_LABEL = 14  # characters of a token label on an axis
@@ -76,6 +76,8 @@ class TokenAxis(pg.AxisItem):
         self.update()
 
     def drawPicture(self, p, axisSpec, tickSpecs, textSpecs):
+        # pyqtgraph's undocumented drawing hook (the one place clirlens relies on it; a test
+        # in tests/gui/widgets/test_heatmap.py fails if its signature or specs change)
         if not self.rotated:
             super().drawPicture(p, axisSpec, tickSpecs, textSpecs)
             return

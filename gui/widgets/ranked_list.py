@@ -1,7 +1,7 @@
 """One model's ranked list in the compare view: a scrollable column of passage cards.
 
-A :class:`HitCard` shows rank, score, a gold badge, the judgment grade once judged (issue 7
-hook: :attr:`Hit.judged`), the passage's rank in the other model of the pair with ↑ (the
+A :class:`HitCard` shows rank, score, a gold badge, the judgment grade once judged
+(:attr:`Hit.judged`), the passage's rank in the other model of the pair with ↑ (the
 other model ranks it better) or ↓ (worse, or not in its top k), the article title when the
 passage has one, and the text with the answer span highlighted. Clicking a card selects
 the passage in every list (one controller call); the selected card shows its whole text.
@@ -151,10 +151,7 @@ class RankedList(QScrollArea):
         controller.selectedPassageChanged.connect(self._on_selected_passage_changed)
         self._on_query_view_changed()
 
-    # -- what tests and other widgets read -----------------------------------------------------------
-    def passage_ids(self) -> list[str]:
-        return [c.passage_id for c in self.cards]
-
+    # -- what other widgets read ------------------------------------------------------------------
     def card(self, passage_id: str) -> HitCard | None:
         return next((c for c in self.cards if c.passage_id == passage_id), None)
 

@@ -48,7 +48,7 @@ def use_shared_cache(shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture()
 def settings(tmp_path: Path):
-    from clirlens.gui.shell.settings import Settings
+    from clirlens.gui.services.settings import Settings
 
     return Settings.at(tmp_path / "settings.ini")
 

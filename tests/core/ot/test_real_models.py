@@ -18,7 +18,13 @@ from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
 from clirlens.core.ot.alignment import align_states, cosine_cost
 from clirlens.core.ot.batch import TokenSets, cross_costs, paired_costs
-from clirlens.core.ot.scoring import TokenStateCache, parallel_pairs, pick_indices, score_language
+from clirlens.core.ot.scoring import (
+    ScoringOptions,
+    TokenStateCache,
+    parallel_pairs,
+    pick_indices,
+    score_language,
+)
 from clirlens.core.ot.solvers import solve
 from clirlens.core.progress import run
 
@@ -48,7 +54,9 @@ def score(model, data, lang):
     enc, cache = model
     # cost_pairs=1: the mean cost's pair (index 0) is among the spread candidates, so no
     # question beyond the 200 candidates is encoded
-    return run(score_language(enc, data, lang, n=N, cost_pairs=1, cache=cache))
+    return run(
+        score_language(enc, data, lang, options=ScoringOptions(n=N, cost_pairs=1), cache=cache)
+    )
 
 
 @pytest.mark.parametrize("lang", ["de", "el", "hi"])

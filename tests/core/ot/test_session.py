@@ -9,7 +9,8 @@ from clirlens.core.errors import UserError
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
 from clirlens.core.ot.alignment import align_states
-from clirlens.core.ot.session import AlignPair, AlignParams, AlignSession, best_window
+from clirlens.core.ot.problem import OTParams
+from clirlens.core.ot.session import AlignPair, AlignSession, best_window
 from clirlens.core.progress import run
 
 
@@ -41,10 +42,10 @@ def encoder(me5_dir, fast_dtype):
 def test_session_encodes_once_and_matches_align_states(encoder):
     session = AlignSession()
     pair = AlignPair("ปารีสเป็นเมืองหลวงของฝรั่งเศส", "Paris is the capital of France.")
-    (a,) = run(session.compute([encoder], pair, AlignParams(eps=0.1)))
+    (a,) = run(session.compute([encoder], pair, OTParams(eps=0.1)))
     assert session.encoded == 2
-    (b,) = run(session.compute([encoder], pair, AlignParams(eps=0.01, solver="sinkhorn")))
-    (c,) = run(session.compute([encoder], pair, AlignParams(solver="emd", words=True)))
+    (b,) = run(session.compute([encoder], pair, OTParams(eps=0.01, solver="sinkhorn")))
+    (c,) = run(session.compute([encoder], pair, OTParams(solver="emd", words=True)))
     assert session.encoded == 2  # only the solve reran
     assert (a.epsilon, b.epsilon, c.solver, c.words) == (0.1, 0.01, "emd", True)
     assert not np.allclose(a.plan, b.plan)
@@ -63,6 +64,6 @@ def test_session_lru_and_errors(encoder):
     assert session.cached(encoder, "one", "query", -1) is None
     assert session.cached(encoder, "three", "query", -1) is not None
     with pytest.raises(UserError):
-        run(session.compute([encoder], AlignPair(" ", "x"), AlignParams()))
+        run(session.compute([encoder], AlignPair(" ", "x"), OTParams()))
     with pytest.raises(UserError):
-        run(session.compute([encoder], AlignPair("a", "b"), AlignParams("unbalanced", tau=None)))
+        run(session.compute([encoder], AlignPair("a", "b"), OTParams("unbalanced", tau=None)))

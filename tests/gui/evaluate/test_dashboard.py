@@ -14,6 +14,7 @@ from PySide6.QtGui import QImage
 from clirlens.core.evaluation.metrics import DEFAULT_MEASURES, evaluate
 from clirlens.core.evaluation.report import stars
 from clirlens.core.evaluation.significance import compare_directions
+from clirlens.core.ot.problem import ScoringOptions
 from clirlens.core.workspace.dashboard import human_qrels
 from clirlens.core.workspace.judging_plan import plan_campaign
 from clirlens.gui.shell import entry
@@ -27,16 +28,14 @@ from ..helpers import wait_prepared
 pytestmark = [pytest.mark.models, pytest.mark.xquad, pytest.mark.slow]
 DIRECTIONS = [("th", "en"), ("hi", "en")]
 # OT scores on the first 20 parallel questions only (token states are the slow part)
-ALIGNMENT = {"n": 20, "cost_pairs": 20, "pick": "first"}
+ALIGNMENT = ScoringOptions(n=20, cost_pairs=20, pick="first")
 
 
 @pytest.fixture(autouse=True)
 def _small_alignment(monkeypatch):
     from clirlens.gui.widgets import ot_options
 
-    monkeypatch.setattr(
-        ot_options, "ALIGNMENT_DEFAULTS", {**ot_options.ALIGNMENT_DEFAULTS, **ALIGNMENT}
-    )
+    monkeypatch.setattr(ot_options, "DEFAULT_SCORING", ALIGNMENT)
 
 
 def _judge_like_gold(repo, comparison, name: str) -> None:

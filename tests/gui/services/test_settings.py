@@ -9,8 +9,8 @@ from PySide6.QtCore import QSettings
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.workspace.workspace import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
+from clirlens.gui.services.settings import MAX_RECENT, Settings
 from clirlens.gui.shell.main_window import MainWindow
-from clirlens.gui.shell.settings import MAX_RECENT, Settings
 
 from ..helpers import wait_prepared
 
