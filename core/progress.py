@@ -1,4 +1,4 @@
-"""Long work as generators (DESIGN.md §2.2).
+"""Long work as generators (docs/architecture.md §2.2).
 
 A long core operation is a generator that *yields* :class:`~clirlens.core.types.Progress`
 at least every ~0.5 s and *returns* its result (``return value`` inside the generator, so

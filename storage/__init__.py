@@ -1,4 +1,4 @@
-"""clirlens.storage: the judgments database (SQLAlchemy 2.0 + Alembic; DESIGN.md §6).
+"""clirlens.storage: the judgments database (SQLAlchemy 2.0 + Alembic; docs/architecture.md §6).
 
 Imports core types only, never Qt or the GUI, and hands out frozen records, never ORM objects.
 

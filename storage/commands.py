@@ -1,4 +1,4 @@
-"""Judgment edits as do/undo commands (DESIGN.md §2.4), free of Qt.
+"""Judgment edits as do/undo commands (docs/architecture.md §2.4), free of Qt.
 
 The GUI wraps each in a ``QUndoCommand`` on its one ``QUndoStack``::
 

@@ -17,12 +17,12 @@ timeout, ``synchronous=FULL``, and writes that start with ``BEGIN IMMEDIATE`` (s
 never both hold a read snapshot they then try to upgrade to a write, which SQLite answers with
 an immediate "database is locked" that no busy timeout can wait out).
 
-Durability (DESIGN.md §6: nothing a user judged may be lost to a crash). In WAL mode a commit
-is an append to the ``-wal`` file:
+Durability (nothing a user judged may be lost to a crash, docs/architecture.md §6). In WAL
+mode a commit is an append to the ``-wal`` file:
 
 * ``synchronous=FULL`` (the default): the WAL is also fsynced in every commit, so a
   judgment whose call returned survives a crash of clirlens *and* a power cut or kernel
-  panic — the only setting that meets DESIGN.md §6 to the letter.
+  panic — the only setting that meets that promise to the letter.
 * ``synchronous=NORMAL`` (``open_database(..., synchronous="NORMAL")``): the append reaches
   the operating system before the call returns, so every judgment whose call returned
   survives the process being killed (tests/storage/test_reliability.py kills a judging
@@ -30,10 +30,10 @@ is an append to the ``-wal`` file:
   checkpoints, which a background thread runs every second
   (:mod:`clirlens.storage.checkpoint`), so a power cut may lose the last second.
 
-Measured with benchmarks/bench_judgments.py (figures at ``SQLITE_SYNCHRONOUS``): on an idle
-machine FULL meets the goal of p99 < 5 ms (2.2 ms; NORMAL 0.75 ms); with other jobs on the
-cores and a slow virtual-disk fsync, FULL's p99 rose to 12 ms, still far below what a person
-notices between key presses. Durability wins; callers who prefer NORMAL can ask.
+``benchmarks/bench_judgments.py`` measures both (figures in the README): on an idle machine
+FULL meets the goal of a p99 judge call under 5 ms; with other jobs on the cores and a slow
+virtual-disk fsync its p99 rises, still far below what a person notices between key
+presses. Durability wins; callers who prefer NORMAL can ask.
 """
 
 from __future__ import annotations
@@ -61,12 +61,6 @@ from .checkpoint import AUTOCHECKPOINT_PAGES, DEFAULT_INTERVAL, Checkpointer
 DEFAULT_FILENAME = "judgments.sqlite"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
-# Measured with benchmarks/bench_judgments.py, 100k judge calls each:
-#   idle machine:  FULL   1369 judgments/s, p50 0.63 ms, p99 2.22 ms  (goal p99 < 5 ms met)
-#                  NORMAL 2606 judgments/s, p50 0.33 ms, p99 0.75 ms
-#   2 cores shared with other jobs, fsync up to ~4 ms on the virtual disk:
-#                  FULL    476 judgments/s, p50 0.62 ms, p99 12.0 ms
-#                  NORMAL 2167 judgments/s, p50 0.32 ms, p99 4.55 ms
 SQLITE_SYNCHRONOUS = "FULL"
 # execution option that makes a SQLite transaction start with a plain (deferred) BEGIN
 READ_ONLY = "clirlens_read_only"

@@ -1,4 +1,4 @@
-"""Frozen records the judgments store hands out (DESIGN.md §2.5).
+"""Frozen records the judgments store hands out (docs/architecture.md §2.1).
 
 The repository turns database rows into these before its transaction ends, so nothing that
 leaves ``clirlens.storage`` holds a session, a lazy attribute or an ORM object. They build on
@@ -6,7 +6,7 @@ core's own types (a pool item carries a :class:`~clirlens.core.types.Query`; qre
 evaluation are a :class:`~clirlens.core.types.Qrels`).
 
 Timestamps are timezone-aware UTC datetimes. Grades are 0 not relevant, 1 related, 2 relevant,
-3 answers the question (DESIGN.md §6).
+3 answers the question (docs/architecture.md §6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md §1 are enforced by import-linter contracts (pyproject.toml), and
+"""The layers of docs/architecture.md §1 are enforced by import-linter contracts (pyproject.toml), and
 no two project modules import each other, directly or through others (no import cycles).
 
 The editable install maps core/ -> clirlens.core through an import hook that import-linter's

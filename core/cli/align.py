@@ -1,4 +1,4 @@
-"""``clirlens align`` and ``clirlens align-score``: OT token alignment (DESIGN.md §5)."""
+"""``clirlens align`` and ``clirlens align-score``: OT token alignment (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""XQuAD (Artetxe et al. 2020) as a cross-lingual retrieval benchmark (DESIGN.md §4).
+"""XQuAD (Artetxe et al. 2020) as a cross-lingual retrieval benchmark (docs/architecture.md §4).
 
 A folder holds ``xquad.{lang}.json`` files in SQuAD v1.1 format, all parallel: the same
 articles, paragraphs and question ids in the same order. Hence:

@@ -15,7 +15,7 @@ alignment score of each model and query language (:mod:`clirlens.core.ot.scoring
   permutation p-value is below 0.01, ``*`` below 0.05 (:data:`ALPHAS`); both rows of the
   pair carry that p-value;
 * **low-resource average** rows per source and document language: the unweighted mean, over
-  the directions whose query language is low-resource (el, hi, ro, th, tr, DESIGN.md §4), of
+  the directions whose query language is low-resource (el, hi, ro, th, tr, docs/architecture.md §4), of
   each direction's mean (a macro average; ``n`` sums the queries); same-language directions
   (th→th) are averaged apart from cross-language ones. Averages carry no significance test;
 * ``ot_cost`` / ``ot_accuracy``: the model's mean OT cost between the query language's

@@ -87,7 +87,7 @@ def paired_permutation(
     for random draws (the observed assignment counts, Phipson & Smyth 2010), ``#/2^n`` when
     exact, two-sided = twice the smaller one-sided value; the smallest reachable random
     p-value is 2 / (n_resamples + 1). Identical scores give p = 1. Written out (a signs
-    matrix times d) because it is ~20x faster than scipy's general resampler and avoids
+    matrix times d) because it is much faster than scipy's general resampler and avoids
     importing ``scipy.stats``; a test checks it against scipy.
     """
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)

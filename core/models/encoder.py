@@ -1,26 +1,21 @@
 """Sentence embeddings and token states from a transformer encoder.
 
-Speed (measured in ``benchmarks/bench_encoder.py``): texts are tokenised once, sorted by
-length and cut into batches; the forward pass runs under ``torch.inference_mode``.
-
-On the CPU, BERT-family models (BERT, XLM-R, RoBERTa, DPR's BERT) run the padding-free
-forward pass of :mod:`clirlens.core.models.packed`: a batch's texts are concatenated, so no work
-goes to pad tokens, and bf16 products use oneDNN weights packed once. Token states (OT)
-use it too, running only the layers up to the one asked for (600 Thai questions and 60
-English paragraphs: 1.6x faster than transformers' padded forward in fp32, 1.7x in bf16).
-On an idle 2-core AVX512-BF16 CPU (no AMX), 120 XQuAD paragraphs, batches of 32,
-multilingual-e5-small: bf16 2.08-2.26x sentence-transformers' own bf16 (5 runs; 1.91-1.96x
-on all 480 en+th paragraphs, where sorted batches pad less), fp32 1.6-1.8x.
+Texts are tokenised once, sorted by length and cut into batches; the forward pass runs
+under ``torch.inference_mode``. On the CPU, BERT-family models (BERT, XLM-R, RoBERTa, DPR's
+BERT) run the padding-free forward pass of :mod:`clirlens.core.models.packed`: a batch's
+texts are concatenated, so no work goes to pad tokens, and bf16 products use oneDNN weights
+packed once. Token states (OT) use it too, running only the layers up to the one asked for.
 ``packed=False`` (or another model or device) runs transformers' forward on padded
-batches, bf16 under ``torch.autocast`` with fp32 weights.
+batches, bf16 under ``torch.autocast`` with fp32 weights. Speed and accuracy against
+sentence-transformers are measured by ``benchmarks/bench_encoder.py`` (figures in the
+README).
 
 ``dtype="bf16"``: matrix products, attention weights and the residual stream in bfloat16
 (products accumulated in fp32); layer norm statistics and pooling in fp32. The fp32 weights
 are shared with fp32 encoders of the same model; the packed path keeps its own bf16 copy of
-the layer weights (42 MB for multilingual-e5-small). R@1 th->en on XQuAD: bf16 73.45,
-fp32 73.36.
+the layer weights.
 
-Pooling (DESIGN.md §3): ``cls`` takes the first token's last hidden state; ``mean`` averages
+Pooling (docs/architecture.md, models): ``cls`` takes the first token's last hidden state; ``mean`` averages
 the last hidden states over the attention mask, ``sum_i m_i h_i / sum_i m_i``. With
 ``similarity="cosine"`` embeddings are L2-normalised, so inner product is cosine.
 """

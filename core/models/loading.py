@@ -1,4 +1,4 @@
-"""Finding and loading a model's files (DESIGN.md §3, loading rules).
+"""Finding and loading a model's files (docs/architecture.md §3, loading rules).
 
 * Local directories load as they are; hub ids resolve to a snapshot directory through
   ``huggingface_hub`` (respecting ``HF_HOME`` and ``HF_HUB_OFFLINE``), downloading only the

@@ -1,18 +1,18 @@
 """Padding-free ("packed") forward pass for BERT-family encoders on the CPU.
 
-Why (measured in ``benchmarks/bench_encoder.py``, multilingual-e5-small, XQuAD paragraphs,
-batches of 32, 2-core AVX512-BF16 CPU): even length-sorted batches padded to their own
-longest text spend about 40% of the linear layers' work and half of the attention's on pad
-tokens, and the CPU's fused attention kernel runs bf16 at about two thirds of its fp32 speed
-for 32-wide heads. This path therefore
+Why (measured by ``benchmarks/bench_encoder.py``; figures in the README): even
+length-sorted batches padded to their own longest text spend a large share of the linear
+layers' and the attention's work on pad tokens, and the CPU's fused attention kernel runs
+bf16 slower than fp32 for 32-wide heads. This path therefore
 
 - concatenates the batch's texts into one ``(tokens, hidden)`` matrix, so every linear layer
   multiplies real tokens only (no pad rows);
 - runs attention per text (texts of equal length together), unmasked: in fp32 with the
   fused ``scaled_dot_product_attention`` kernel, in bf16 as two batched products around an
-  in-place ``exp`` (that kernel in bf16 measured 1.6x slower than in fp32 for 32-wide heads);
-- in bf16, multiplies with oneDNN weights packed once (``mkldnn._linear_pointwise``, about
-  15% faster than ``F.linear`` on bf16 weights here), the query/key/value projections fused
+  in-place ``exp``;
+- in bf16, multiplies with oneDNN weights packed once (``mkldnn._linear_pointwise``,
+  measured faster than ``F.linear`` on bf16 weights, where this CPU runs it: see
+  :func:`bf16_is_native`), the query/key/value projections fused
   into one product; the residual stream is bf16 too, layer norm statistics fp32.
 
 The arithmetic is the model's own (BertModel / XLMRobertaModel: post-norm layers, absolute
@@ -145,9 +145,8 @@ class PackedModel:
         ids = torch.from_numpy(np.concatenate([np.asarray(s, dtype=np.int64) for s in seqs]))
         groups = _equal_length_runs(lengths, starts)
         # bf16: the residual stream too (layer norms compute their statistics in fp32 and
-        # keep the fp32 weights). Against an fp32 stream: 7% faster end to end, R@1 th->en
-        # and hi->en on XQuAD unchanged (73.45, 78.91 against 73.45, 78.82; fp32 73.36,
-        # 78.82), embeddings within cosine 0.99998 of fp32 either way.
+        # keep the fp32 weights): measured faster end to end than an fp32 stream with the
+        # same R@1 on XQuAD (a test holds the embeddings within cosine 0.9999 of fp32)
         low = torch.bfloat16 if self.dtype == "bf16" else torch.float32
         x = self._embed(ids, lengths, starts).to(low)
         for layer in self.layers[:layers]:  # None: all
@@ -189,11 +188,9 @@ class PackedModel:
         """Unmasked attention within each text; ``groups`` are runs of texts of one length.
 
         fp32: the fused ``scaled_dot_product_attention`` kernel. bf16: two batched bf16
-        products around an exponential (:func:`_attention_bf16`). Measured for one text and
-        12 heads of 32: 0.42 ms at 200 tokens against 0.90 ms for the fused kernel in fp32
-        (conversions included) and 0.94 ms for it in bf16; 1.6 against 4.1 ms at 450 tokens;
-        only under about 40 tokens is the bf16 kernel faster (57 against 77 us at 32), which
-        is too little to switch on (a length switch measured slower end to end before)."""
+        products around an exponential (:func:`_attention_bf16`), measured faster than the
+        fused kernel in either precision except for very short texts, where the difference
+        is too small to switch kernels on (a length switch measured slower end to end)."""
         import torch
         from torch.nn.functional import scaled_dot_product_attention as sdpa
 
@@ -230,7 +227,7 @@ def _attention_bf16(q: Any, k: Any, v: Any) -> Any:
 
     The row maximum is not subtracted: ``exp`` runs in place on the scores and the rows are
     normalised after the second product, on ``length / head_dim`` times fewer numbers. That
-    replaces the softmax kernel's three passes over the scores by one (measured 6% faster end
+    replaces the softmax kernel's three passes over the scores by one (measured faster end
     to end on XQuAD paragraphs). Without the maximum, a score above ~88 overflows and a row of
     scores all below ~-87 underflows; both show in the row sums, and such a block is recomputed
     with the softmax kernel."""

@@ -1,4 +1,4 @@
-"""What a retriever is: :class:`ModelSpec`, the presets of DESIGN.md §3, and parsing of the
+"""What a retriever is: :class:`ModelSpec`, the presets of docs/architecture.md §3, and parsing of the
 ``--model`` argument.
 
 A model is named on the command line or in the GUI as one of

@@ -1,4 +1,4 @@
-"""Optimal-transport token alignment (DESIGN.md §5).
+"""Optimal-transport token alignment (docs/architecture.md §5).
 
 * :mod:`~clirlens.core.ot.problem`: the solvers, :class:`OTParams` and :class:`ScoringOptions`
   (what every path states), validation;

@@ -1,4 +1,4 @@
-"""Token alignment of two texts by optimal transport (DESIGN.md §5).
+"""Token alignment of two texts by optimal transport (docs/architecture.md §5).
 
 For source tokens ``x_1..x_n`` and target tokens ``y_1..y_m`` (hidden states of one layer,
 special and prefix tokens removed, optionally merged into words):

@@ -43,9 +43,8 @@ def blas_single_thread() -> Iterator[None]:
 
     The products here are small (a few thousand entries per problem); splitting them over
     threads costs more in synchronisation than it gains, and when other processes share the
-    cores the waiting threads stall: measured on this 2-core machine, scoring 4 x 1190
-    question pairs took 0.26-0.30 s single-threaded against 0.48-1.37 s with 2 BLAS
-    threads. The limit is process-wide (threadpoolctl) and restored on exit; callers that
+    cores the waiting threads stall (measured: scoring parallel questions ran about twice
+    as fast single-threaded on two cores). The limit is process-wide (threadpoolctl) and restored on exit; callers that
     are generators must not hold it across a ``yield``. A no-op without threadpoolctl.
     """
     global _controller

@@ -1,4 +1,4 @@
-"""Per-language alignment scores on parallel questions (DESIGN.md §5).
+"""Per-language alignment scores on parallel questions (docs/architecture.md §5).
 
 For a model and a language X, with XQuAD's parallel questions ``(q_X, q_en)`` (same id):
 
@@ -13,8 +13,8 @@ For a model and a language X, with XQuAD's parallel questions ``(q_X, q_en)`` (s
 
 The ``N`` pairs are spread evenly over the data set by default (``pick="spread"``: every
 k-th pair, so all 48 XQuAD articles take part); ``pick="first"`` takes the first ``N``,
-which come from only ~8 articles whose questions share topics, a harder candidate set
-(measured with multilingual-e5-small, N = 200, EMD: de 0.945 first vs 1.0 spread).
+which come from only a few articles whose questions share topics: a harder candidate set,
+on which the same model scores lower.
 
 Token states are computed once per (model, role, layer, text) and kept in a
 :class:`TokenStateCache` (in memory; on disk too when given a :class:`Cache`). The OT

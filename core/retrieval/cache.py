@@ -1,4 +1,4 @@
-"""On-disk cache of embeddings and FAISS indexes (DESIGN.md §2).
+"""On-disk cache of embeddings and FAISS indexes (docs/architecture.md §2).
 
 An entry is a directory ``<cache>/<kind>/<key>/`` holding the payload file(s) and
 ``meta.json``, which records the fingerprints the key was made from and the sha256 and size

@@ -2,7 +2,7 @@
 direction against gold and/or human qrels, the paired comparisons, OT alignment scores.
 
 :func:`evaluate_workspace` is a job (a generator yielding
-:class:`~clirlens.core.types.Progress`, DESIGN.md §2.2) that the GUI runs in a worker. For
+:class:`~clirlens.core.types.Progress`, docs/architecture.md §2.2) that the GUI runs in a worker. For
 every direction it takes the runs the workspace computed (:meth:`Workspace.prepare`: a
 prepared direction is returned at once, others are encoded and searched, with embeddings
 from the cache), evaluates each model with :func:`clirlens.core.evaluation.metrics.evaluate`,

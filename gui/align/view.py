@@ -1,5 +1,5 @@
 """The alignment view: OT token alignment of the compare view's pair of texts under model A
-and model B side by side (DESIGN.md §5).
+and model B side by side (docs/architecture.md §5).
 
 The pair is the selected passage against the query, or — when no passage is selected — the
 query against its parallel English question. Rows are always the query's tokens. Changing

@@ -4,7 +4,7 @@ current annotator, the open judging session, and the grades the compare view sho
 The window has one :class:`JudgmentsService` (in its
 :class:`~clirlens.gui.services.context.AppContext`), so the annotation view and the
 evaluation dashboard share the database connection and the application has one
-:class:`QUndoStack` of judgment edits (DESIGN.md §2.4): every edit is a storage command
+:class:`QUndoStack` of judgment edits (docs/architecture.md §2.4): every edit is a storage command
 (:mod:`clirlens.storage.commands`) wrapped in an :class:`UndoableJudgment`. The service also
 keeps the bookkeeping of a judging session: a do, undo or redo updates the session and the
 grade table first, then ``judgmentChanged`` tells the views, which only redraw.
@@ -12,7 +12,7 @@ grade table first, then ``judgmentChanged`` tells the views, which only redraw.
 The database is the workspace's ``db`` (``--db URL`` or the start dialog), else storage's
 default (``$CLIRLENS_DB``, or ``judgments.sqlite`` in the user data directory). It is
 opened on first use, on the GUI thread: every repository call is one short transaction
-(p99 about 5 ms), and each judgment is committed before the call returns, so nothing judged
+(a few milliseconds), and each judgment is committed before the call returns, so nothing judged
 is lost if the application dies afterwards.
 """
 

@@ -1,4 +1,4 @@
-"""The application's remembered UI state, typed, over :class:`QSettings` (DESIGN.md §2.7).
+"""The application's remembered UI state, typed, over :class:`QSettings` (docs/architecture.md §2.6).
 
 One place reads and writes every key, so the rest of the GUI never handles raw strings:
 window geometry and dock/toolbar state, the current view, recent workspaces and the last

@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        # one undo stack of judgment edits for the whole application (DESIGN.md §2.4)
+        # one undo stack of judgment edits for the whole application (docs/architecture.md §2.4)
         edit_menu = self.menuBar().addMenu("&Edit")
         stack = self.context.judgments.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")

@@ -3,8 +3,8 @@
 The pipeline (encoder -> cache -> FAISS -> ir-measures) must give the same R@1 as a
 brute-force numpy argmax done here, its embeddings must match sentence-transformers' on
 the same model and conventions, and th->en / hi->en R@1 must lie where this model is
-measured (DESIGN.md §3: th->en 0.73, hi->en 0.79; the test models' weights went through
-4-bit quantisation, so the band is a few points wide).
+measured (README: th->en 0.73, hi->en 0.79; the test models' weights went through 4-bit
+quantisation, so the band is a few points wide).
 """
 
 from __future__ import annotations
