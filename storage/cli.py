@@ -13,13 +13,28 @@ import argparse
 import math
 import sys
 
-from clirlens.core.cli.common import Subcommands
+from clirlens.core.cli.common import Subcommands, provide_judgments
 from clirlens.core.errors import UserError
 
 GRADES_HELP = "grades: 0 not relevant, 1 related, 2 relevant, 3 answers the question"
 
 
+def load_campaign_qrels(
+    db: str | None, campaign: str, annotator: str | None, method: str, min_grade: int
+) -> tuple[dict, str, int]:
+    """``clirlens eval --campaign``: the campaign's judgments as qrels per direction."""
+    from .judging import campaign_qrels
+    from .repository import JudgmentRepository
+
+    with JudgmentRepository.open(db) as repo:
+        found = campaign_qrels(
+            repo, campaign, annotator=annotator, method=method, min_grade=min_grade
+        )
+    return found.by_direction, found.source, found.min_grade
+
+
 def add_parsers(subparsers: Subcommands) -> None:
+    provide_judgments(load_campaign_qrels)
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
         "--db",

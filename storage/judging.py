@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from clirlens.core.errors import UserError
 from clirlens.core.types import Direction, Qrels
 from clirlens.storage.agreement import aggregate_qrels
 from clirlens.storage.records import Campaign, Change, Judgment, PoolItem
@@ -207,3 +208,38 @@ def human_qrels_by_direction(
         for d, js in grouped.items()
         if js
     }
+
+
+@dataclass(frozen=True)
+class CampaignQrels:
+    """A campaign's judgments ready for evaluation: qrels per direction, where they came from
+    (said in the output and recorded in the manifest) and the grade that counts as
+    relevant (the mean aggregate is already binary: 1 = relevant)."""
+
+    by_direction: dict[Direction, Qrels]
+    source: str
+    min_grade: int
+
+
+def campaign_qrels(
+    repo: JudgmentRepository,
+    campaign: str,
+    *,
+    annotator: str | None = None,
+    method: str = "majority",
+    min_grade: int = 2,
+) -> CampaignQrels:
+    """What ``clirlens eval --campaign`` and the dashboard evaluate against (one rule for
+    both): one annotator's grades, or all annotators' aggregated by ``method``."""
+    by_direction = human_qrels_by_direction(repo, campaign, method=method, annotator=annotator)
+    if not by_direction:
+        who = f" by {annotator}" if annotator else ""
+        raise UserError(f"campaign {campaign!r} has no judgments{who} yet: nothing to evaluate")
+    if annotator is not None:
+        source = f"campaign {campaign!r}, {annotator}'s grades"
+    else:
+        annotators = len({j.annotator for j in repo.judgments(campaign)})
+        how = "majority grade" if method == "majority" else "mean grade >= 2"
+        source = f"campaign {campaign!r}, {how} of {annotators} annotator(s)"
+    binary = annotator is None and method == "mean"
+    return CampaignQrels(by_direction, source, 1 if binary else min_grade)

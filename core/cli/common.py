@@ -1,11 +1,44 @@
-"""Arguments and helpers shared by the core subcommands."""
+"""Arguments and helpers shared by the core subcommands: one name for each option across
+``eval``, ``index``, ``search`` and the application (``--depth``, ``--xquad``/``--beir``,
+``--query-langs``/``--doc-langs``, ``--subset``, ``--db``…), and the workspace they describe."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any, Protocol
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from clirlens.core.errors import UserError
+
+if TYPE_CHECKING:
+    from clirlens.core.types import Direction, Qrels
+    from clirlens.core.workspace.workspace import WorkspaceConfig
+
+DEFAULT_DEPTH = 100
+
+# campaign judgments as qrels per direction, provided by the storage layer (core cannot
+# import it): (db, campaign, annotator, method, min grade) ->
+# (qrels per direction, where they came from, the grade that counts as relevant)
+Judgments = tuple["dict[Direction, Qrels]", str, int]
+JudgmentsLoader = Callable[[str | None, str, str | None, str, int], Judgments]
+_JUDGMENTS: list[JudgmentsLoader] = []
+
+
+def provide_judgments(loader: JudgmentsLoader) -> None:
+    """Let ``eval --campaign`` read judgments (storage's CLI registers its loader)."""
+    _JUDGMENTS[:] = [loader]
+
+
+def load_judgments(
+    db: str | None, campaign: str, annotator: str | None, method: str, min_grade: int
+) -> Judgments:
+    if not _JUDGMENTS:
+        raise UserError(
+            "--campaign needs the judgments database, which this command was started "
+            "without: run it as `clirlens eval …`"
+        )
+    return _JUDGMENTS[0](db, campaign, annotator, method, min_grade)
 
 
 class Subcommands(Protocol):
@@ -39,6 +72,79 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
         help="FAISS index type (flat = exact inner product)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def add_data_args(
+    p: argparse.ArgumentParser, *, query_default: str = "el,hi,ro,th,tr", doc_default: str = "en"
+) -> None:
+    """The dataset: an XQuAD folder or a BEIR folder, its directions and an optional subset."""
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--xquad", type=Path, metavar="DIR", help="folder with xquad.<lang>.json files"
+    )
+    source.add_argument(
+        "--beir", type=Path, metavar="DIR", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"
+    )
+    p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    p.add_argument(
+        "--query-langs",
+        default=None,
+        help=f"comma-separated (XQuAD default: {query_default or 'none'}; BEIR: the language "
+        "of its queries, default und)",
+    )
+    p.add_argument(
+        "--doc-langs",
+        default=None,
+        help=f"comma-separated (XQuAD default: {doc_default}; BEIR: the corpus' language)",
+    )
+    p.set_defaults(query_langs_default=query_default, doc_langs_default=doc_default)
+    p.add_argument(
+        "--subset",
+        type=positive_int,
+        metavar="N",
+        help="only the first N articles (XQuAD) or passages (BEIR)",
+    )
+
+
+def add_depth_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--depth",
+        type=positive_int,
+        default=DEFAULT_DEPTH,
+        metavar="K",
+        help=f"retrieval depth; a gold passage below it counts as missed (default {DEFAULT_DEPTH})",
+    )
+
+
+def workspace_config(args: argparse.Namespace, **extra: Any) -> WorkspaceConfig:
+    """The :class:`WorkspaceConfig` the data, model and runtime flags describe."""
+    from clirlens.core.workspace.workspace import WorkspaceConfig
+
+    beir = getattr(args, "beir", None)
+    qtext, dtext = args.query_langs, args.doc_langs
+    if beir is None:
+        qtext = args.query_langs_default if qtext is None else qtext
+        dtext = args.doc_langs_default if dtext is None else dtext
+    qlangs = split_langs(qtext, "--query-langs") if qtext else []
+    dlangs = split_langs(dtext, "--doc-langs") if dtext else []
+    if beir is not None and (len(qlangs) > 1 or len(dlangs) > 1):
+        raise UserError("a BEIR folder has one query and one passage language: give one each")
+    return WorkspaceConfig(
+        dataset=str(beir if beir is not None else args.xquad),
+        kind="beir" if beir is not None else "xquad",
+        models=tuple(args.models),
+        query_langs=tuple(qlangs),
+        doc_langs=tuple(dlangs),
+        subset=getattr(args, "subset", None),
+        k=getattr(args, "depth", DEFAULT_DEPTH),
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        split=getattr(args, "split", "test"),
+        device=args.device,
+        index=getattr(args, "index", "flat"),
+        db=getattr(args, "db", None),
+        **extra,
+    )
 
 
 def add_runtime_args(p: argparse.ArgumentParser, progress: bool = True) -> None:

@@ -1,156 +1,210 @@
-"""``clirlens eval`` and ``clirlens index``: XQuAD cross-lingual evaluation and cache warm-up."""
+"""``clirlens eval`` and ``clirlens index``: evaluation of models on XQuAD or BEIR directions
+through the one pipeline the dashboard runs (:mod:`clirlens.core.workspace.pipeline`), and
+filling the caches ahead of time."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from pathlib import Path
 
-from clirlens.core.cli.common import Subcommands, add_model_args, positive_int, split_langs
+from clirlens.core.cli.common import (
+    Subcommands,
+    add_data_args,
+    add_depth_arg,
+    add_model_args,
+    load_judgments,
+    positive_int,
+    split_langs,
+    workspace_config,
+)
+from clirlens.core.errors import UserError
+
+QRELS = ("gold", "human", "both")
 
 
 def add_parsers(sub: Subcommands) -> None:
     p = sub.add_parser(
         "eval",
-        help="evaluate models on XQuAD directions (metrics + significance)",
-        description="Run each model on every direction QUERY_LANG -> DOC_LANG of XQuAD and "
-        "print nDCG@10, RR@10, R@1, R@5, R@100; with two models, paired significance of A vs "
-        "B per direction (t-test and permutation test, Holm-corrected across directions).",
+        help="evaluate models on XQuAD or BEIR directions (metrics + significance)",
+        description="Run each model on every direction QUERY_LANG -> DOC_LANG and print "
+        "nDCG@10, RR@10, R@1, R@5, R@100; with two models, A - B with its 95%% bootstrap "
+        "interval and paired significance (t-test and permutation test, Holm-corrected "
+        "across directions). The same pipeline as the application's dashboard.",
     )
     add_model_args(p)
-    _add_data_args(p)
+    add_data_args(p)
+    add_depth_arg(p)
     p.add_argument(
         "--out",
         type=Path,
-        help="write runs, per-query metrics, metrics.json, "
-        "comparisons.json, manifest.json and config.toml here",
+        help="write metrics.json, per_query.csv, comparisons.json, table.csv, table.tex, "
+        "runs/, manifest.json and config.toml here (a new or empty folder, or --force)",
     )
-    p.add_argument("--k", type=positive_int, default=100, help="depth of each run")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --out folder")
     p.add_argument("--measures", default="nDCG@10,RR@10,R@1,R@5,R@100")
     p.add_argument(
-        "--resamples", type=positive_int, default=10_000, help="permutation-test resamples"
+        "--resamples",
+        type=positive_int,
+        default=None,
+        help="permutation and bootstrap resamples (default 10000, as the dashboard)",
     )
+    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
     p.add_argument("--json", action="store_true", help="print metrics.json records to stdout")
+    p.add_argument(
+        "--alignment",
+        action="store_true",
+        help="also score each model's OT alignment of the query languages with English",
+    )
+    g = p.add_argument_group("human judgments (a campaign's qrels)")
+    g.add_argument("--campaign", metavar="NAME", help="evaluate against this campaign too")
+    g.add_argument("--annotator", metavar="A", help="one annotator's grades (default: all)")
+    g.add_argument(
+        "--aggregate",
+        choices=("majority", "mean"),
+        default="majority",
+        help="several annotators: the most frequent grade (default), or relevance from "
+        "the mean grade (>= 2)",
+    )
+    g.add_argument(
+        "--min-grade",
+        type=int,
+        choices=(1, 2, 3),
+        default=2,
+        help="the grade that counts as relevant (default 2, relevant)",
+    )
+    g.add_argument(
+        "--qrels",
+        choices=QRELS,
+        default=None,
+        help="what to evaluate against (default: gold, or both with --campaign)",
+    )
+    g.add_argument("--db", metavar="URL", help="judgments database (default: $CLIRLENS_DB)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser(
         "index",
         help="encode and cache corpora ahead of time",
-        description="Encode the DOC_LANGS corpora (and QUERY_LANGS queries) of "
-        "XQuAD with each model and store embeddings/indexes in the cache.",
+        description="Encode the DOC_LANGS corpora (and QUERY_LANGS queries) with each model "
+        "and store embeddings and indexes in the cache, so later runs find it warm.",
     )
     add_model_args(p)
-    _add_data_args(p, query_default="")
+    add_data_args(p, query_default="")
     p.set_defaults(func=cmd_index)
 
 
-def _add_data_args(p: argparse.ArgumentParser, query_default: str = "el,hi,ro,th,tr") -> None:
-    p.add_argument(
-        "--xquad",
-        type=Path,
-        required=True,
-        metavar="DIR",
-        help="folder with xquad.<lang>.json files",
-    )
-    p.add_argument(
-        "--query-langs",
-        default=query_default,
-        help=f"comma-separated (default: {query_default or 'none'})",
-    )
-    p.add_argument("--doc-langs", default="en", help="comma-separated (default: en)")
-
-
-def build_retrievers(args: argparse.Namespace) -> list:
-    from clirlens.core.models.spec import parse_model_arg
+def open_workspace(args: argparse.Namespace):
+    """The workspace the flags describe (checked before any model loads); notes about model
+    conventions that are guesses go to stderr, one line each."""
     from clirlens.core.retrieval.cache import Cache
-    from clirlens.core.retrieval.index import IndexConfig
-    from clirlens.core.retrieval.retriever import make_retriever
+    from clirlens.core.workspace.workspace import Workspace
 
-    specs = [parse_model_arg(m) for m in args.models]  # all parsed before any loading
-    cache = Cache(args.cache_dir)
-    config = IndexConfig(args.index)
-    return [
-        make_retriever(
-            s,
-            device=args.device,
-            dtype=args.dtype,
-            batch_size=args.batch_size,
-            cache=cache,
-            index_config=config,
-        )
-        for s in specs
-    ]
+    workspace = Workspace(workspace_config(args), cache=Cache(args.cache_dir), min_models=1)
+    for note in workspace.convention_notes():
+        print(f"clirlens: note: {note}", file=sys.stderr)
+    return workspace
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from clirlens.core.data.xquad import load_xquad
+    from clirlens.core.evaluation.significance import N_RESAMPLES
     from clirlens.core.progress import run_with_bar
-    from clirlens.core.workspace import experiment
+    from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
+    from clirlens.core.workspace.results import save_report
 
-    qlangs = split_langs(args.query_langs, "--query-langs")
-    dlangs = split_langs(args.doc_langs, "--doc-langs")
-    measures = split_langs(args.measures, "--measures")
-    retrievers = build_retrievers(args)  # checks every --model before touching data
-    dataset = load_xquad(args.xquad, dict.fromkeys([*qlangs, *dlangs]))
-    result = run_with_bar(
-        experiment.run_experiment(
-            dataset,
-            retrievers,
-            qlangs,
-            dlangs,
-            measures=measures,
-            k=args.k,
-            n_resamples=args.resamples,
-        ),
-        quiet=args.quiet,
+    measures = tuple(split_langs(args.measures, "--measures"))
+    choice = args.qrels or ("both" if args.campaign else "gold")
+    if choice != "gold" and not args.campaign:
+        raise UserError(f"--qrels {choice} needs judgments: add --campaign NAME")
+    workspace = open_workspace(args)
+    human, source, min_grade = None, "", args.min_grade
+    if choice != "gold":
+        human, source, min_grade = load_judgments(
+            args.db, args.campaign, args.annotator, args.aggregate, args.min_grade
+        )
+    plan = EvalPlan(
+        directions=workspace.directions,
+        measures=measures,
+        gold=choice != "human",
+        human=human,
+        human_source=source,
+        min_grade=min_grade,
+        pair=(0, 1) if len(workspace.specs) >= 2 else None,
+        alignment=args.alignment,
+        n_resamples=args.resamples or N_RESAMPLES,
+        seed=args.seed,
     )
+    report = run_with_bar(evaluate_workspace(workspace, plan), quiet=args.quiet)
     if args.json:
-        import json
+        from clirlens.core.workspace.results import metric_records
 
-        print(json.dumps(result.metric_records(), indent=1))
+        print(json.dumps(metric_records(report), indent=1))
     else:
-        print(format_table(result))
+        print(format_table(report))
     if args.out:
-        config = {
-            "command": "eval",
-            "models": args.models,
-            "xquad": str(args.xquad),
-            "query_langs": qlangs,
-            "doc_langs": dlangs,
-            "measures": measures,
-            "k": args.k,
-            "dtype": args.dtype,
-            "device": args.device,
-            "batch_size": args.batch_size,
-            "index": args.index,
-            "resamples": args.resamples,
-        }
-        experiment.save(result, args.out, config)
+        save_report(report, args.out, eval_config(args, workspace, plan))
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
-def format_table(result) -> str:
-    """Per direction, one row per model; then A vs B significance (Holm-corrected)."""
-    ms = result.measures
-    pair = " - ".join(result.models[:2]) if len(result.models) > 1 else ""
-    width = max(16, len(pair), *(len(m) for m in result.models)) + 2
+def eval_config(args: argparse.Namespace, workspace, plan) -> dict:
+    """What ``config.toml`` records: the command's parameters, enough to run it again."""
+    cfg = workspace.config
+    return {
+        "command": "eval",
+        "models": list(cfg.models),
+        cfg.kind: cfg.dataset,
+        "split": cfg.split if cfg.kind == "beir" else None,
+        "query_langs": list(workspace.query_langs),
+        "doc_langs": list(workspace.doc_langs),
+        "subset": cfg.subset,
+        "measures": list(plan.measures),
+        "depth": cfg.k,
+        "dtype": cfg.dtype,
+        "device": cfg.device,
+        "batch_size": cfg.batch_size,
+        "index": cfg.index,
+        "resamples": plan.n_resamples,
+        "seed": plan.seed,
+        "campaign": getattr(args, "campaign", None),
+        "annotator": getattr(args, "annotator", None),
+        "aggregate": getattr(args, "aggregate", None) if getattr(args, "campaign", None) else None,
+        "db": cfg.db,
+        "alignment": plan.alignment,
+    }
+
+
+def format_table(report) -> str:
+    """Per qrels source and direction, one row per model; then A − B with its 95% bootstrap
+    interval and the Holm-corrected p-values."""
+    from clirlens.core.evaluation.report import SOURCES
+
+    ms = report.measures
+    pair = " - ".join(report.pair) if report.pair else ""
+    width = max(16, len(pair), *(len(m) for m in report.models)) + 2
     col = 12
     lines = []
-    for d in result.directions:
+    several = len(report.sources) > 1
+    for d in report.directions:
+        against = f"; {SOURCES[d.source]}" if several or d.source != "gold" else ""
         lines.append(
-            f"\n{d.label}  (queries {d.query_lang}, passages {d.doc_lang}, "
-            f"n={len(next(iter(d.evaluations.values())).query_ids)})"
+            f"\n{d.label}  (queries {d.query_lang}, passages {d.doc_lang}, n={d.n}{against})"
         )
         lines.append("  " + "model".ljust(width) + "".join(m.rjust(col) for m in ms))
         for model, ev in d.evaluations.items():
             lines.append(
                 "  " + model.ljust(width) + "".join(f"{ev.aggregate[m]:{col}.3f}" for m in ms)
             )
-        comps = [c for c in result.comparisons if c.label == d.label]
-        if comps:
+        comps = [report.comparison(d.source, d.label, m) for m in ms]
+        if report.pair and all(c is not None for c in comps):
             lines.append(
                 "  " + pair.ljust(width) + "".join(f"{c.difference:+{col}.3f}" for c in comps)
+            )
+            lines.append(
+                "  "
+                + "95% CI".ljust(width)
+                + "".join(f"{_ci(c.ci_low, c.ci_high):>{col}}" for c in comps)
             )
             lines.append(
                 "  "
@@ -162,7 +216,15 @@ def format_table(result) -> str:
                 + "p t-test (Holm)".ljust(width)
                 + "".join(f"{_p(c.p_ttest_holm):>{col}}" for c in comps)
             )
+    for note in report.notes:
+        lines.append(f"\nnote: {note}")
     return "\n".join(lines).lstrip("\n")
+
+
+def _ci(low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "-"
+    return f"[{low:+.2f},{high:+.2f}]"
 
 
 def _p(p: float | None) -> str:
@@ -173,18 +235,19 @@ def _p(p: float | None) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from clirlens.core.data.xquad import load_xquad
     from clirlens.core.progress import run_with_bar
 
-    qlangs = split_langs(args.query_langs, "--query-langs") if args.query_langs else []
-    dlangs = split_langs(args.doc_langs, "--doc-langs")
-    dataset = load_xquad(args.xquad, dict.fromkeys([*qlangs, *dlangs]))
-    for r in build_retrievers(args):
-        for dlang in dlangs:
-            run_with_bar(r.prepare(dataset.passages(dlang)), quiet=args.quiet)
-            print(f"{r.name}: {dlang} corpus ready", file=sys.stderr)
+    workspace = open_workspace(args)
+    qlangs = list(workspace.query_langs) if args.query_langs else []
+    for i, spec in enumerate(workspace.specs):
+        for dlang in workspace.doc_langs:
+            corpus = run_with_bar(workspace.corpus(dlang), quiet=True)
+            run_with_bar(workspace.retriever(i, dlang).prepare(corpus), quiet=args.quiet)
+            print(f"{spec.name}: {dlang} corpus ready", file=sys.stderr)
+        retriever = workspace.retriever(i, workspace.doc_langs[0])
         for qlang in qlangs:
-            if hasattr(r, "embed_queries"):
-                run_with_bar(r.embed_queries(dataset.queries(qlang)), quiet=args.quiet)
-                print(f"{r.name}: {qlang} queries ready", file=sys.stderr)
+            if hasattr(retriever, "embed_queries"):
+                task = run_with_bar(workspace.task(qlang, workspace.doc_langs[0]), quiet=True)
+                run_with_bar(retriever.embed_queries(task.queries), quiet=args.quiet)
+                print(f"{spec.name}: {qlang} queries ready", file=sys.stderr)
     return 0

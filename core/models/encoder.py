@@ -123,6 +123,8 @@ class Encoder:
             "device": self._device_used(),
             "forward": self._forward_used(),
             **conventions,
+            "preset": r.spec.preset,
+            "conventions_from": {k: origin for k, _, origin in r.spec.describe_conventions()},
         }
 
     def _forward_used(self) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from clirlens.core.errors import ModelError
-from clirlens.core.models.spec import ModelSpec, apply_sentence_transformers_config
+from clirlens.core.models.spec import ModelSpec
+from clirlens.core.models.st_files import apply_sentence_transformers_config
 from clirlens.core.paths import cache_dir
 
 # Files an encoder needs from a hub snapshot; *.bin only when no safetensors exist.

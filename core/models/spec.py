@@ -1,23 +1,33 @@
-"""What a retriever is: :class:`ModelSpec`, the presets of docs/architecture.md §3, and parsing of the
-``--model`` argument.
+"""What a retriever is: :class:`ModelSpec`, the presets of docs/architecture.md §3, and the
+one resolution of a ``--model`` value into a spec, used by every path (command line, start
+dialog, remembered folder, Hugging Face cache snapshot, hub id).
 
-A model is named on the command line or in the GUI as one of
+A model is named as one of
 
 * a preset name: ``webfaq``, ``tydi``, ``me5-small``, ``bm25``;
 * a preset bound to a local directory: ``me5-small=/models/e5`` (keeps the preset's pooling
   and prefixes, loads the weights from the directory);
-* a local directory (conventions read from its sentence-transformers files when present);
-* a Hugging Face hub id such as ``org/name`` (likewise).
+* a local directory: a snapshot in a Hugging Face cache layout
+  (``…/models--intfloat--multilingual-e5-small/snapshots/…``) is recognised as its hub id,
+  and one that is a preset's model runs with the preset's conventions; any other folder
+  reads its sentence-transformers files (:mod:`clirlens.core.models.st_files`);
+* a Hugging Face hub id such as ``org/name`` (a preset's id runs as that preset; others read
+  their sentence-transformers files);
 
-Conventions that are not pinned by a preset are read from sentence-transformers files
-(``modules.json``, ``1_Pooling/config.json``, ``sentence_bert_config.json``,
-``config_sentence_transformers.json``) by :func:`apply_sentence_transformers_config`.
+optionally followed by conventions set by hand, ``;key=value`` each (values
+percent-encoded, as the start dialog writes them), e.g. ``/models/x;pooling=cls;query_prefix=query%3A%20``.
+
+Every convention records where it came from (``ModelSpec.origins``): a preset, the model's
+files, the user, or clirlens' default; :func:`convention_note` is the one line that says so
+when the conventions are guesses.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import re
+import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,6 +37,16 @@ from clirlens.core.errors import ModelError
 Pooling = Literal["cls", "mean"]
 Similarity = Literal["cosine", "ip"]
 Role = Literal["query", "passage"]
+CONVENTIONS: tuple[str, ...] = (
+    "pooling",
+    "similarity",
+    "query_prefix",
+    "passage_prefix",
+    "max_length",
+    "title_join",
+    "lowercase",
+)
+DEFAULT = "default"  # the origin of a convention nothing said anything about
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,10 @@ class ModelSpec:
     # True when pooling/prefixes/max_length come from the preset and must not be
     # overridden by files found in the model directory.
     pinned: bool = False
+    preset: str | None = None  # the preset whose conventions these are (None: no preset)
+    # (convention, where its value came from): "preset me5-small", "model files
+    # (1_Pooling/config.json)", "set by hand", or DEFAULT when missing here
+    origins: tuple[tuple[str, str], ...] = ()
 
     @property
     def normalize(self) -> bool:
@@ -63,17 +87,40 @@ class ModelSpec:
         return self.query_prefix if role == "query" else self.passage_prefix
 
     def conventions(self) -> dict[str, object]:
-        """Everything but the label and the source: what changes embeddings."""
+        """Everything but the label, the source and the origins: what changes embeddings."""
         d = dataclasses.asdict(self)
-        for key in ("name", "source", "pinned"):
+        for key in ("name", "source", "pinned", "preset", "origins"):
             d.pop(key)
         return d
 
     def with_source(self, source: str) -> ModelSpec:
         return dataclasses.replace(self, source=source)
 
+    def origin(self, convention: str) -> str:
+        return dict(self.origins).get(convention, DEFAULT)
 
-PRESETS: dict[str, ModelSpec] = {
+    def with_conventions(self, origin: str, **values: object) -> ModelSpec:
+        """``values`` set, each recorded as coming from ``origin``."""
+        origins = {**dict(self.origins), **dict.fromkeys(values, origin)}
+        return dataclasses.replace(self, **values, origins=tuple(origins.items()))
+
+    def describe_conventions(self) -> list[tuple[str, object, str]]:
+        """``(convention, value, where it came from)`` for each convention."""
+        return [(key, getattr(self, key), self.origin(key)) for key in CONVENTIONS]
+
+    def summary(self) -> str:
+        """e.g. ``mean pooling, cosine, prefixes 'query: '/'passage: ', max 512 tokens``."""
+        prefixes = (
+            f"prefixes {self.query_prefix!r}/{self.passage_prefix!r}"
+            if self.query_prefix or self.passage_prefix
+            else "no prefixes"
+        )
+        title = "titles not used" if self.title_join is None else f"title+{self.title_join!r}+text"
+        sim = "cosine" if self.similarity == "cosine" else "inner product"
+        return f"{self.pooling} pooling, {sim}, {prefixes}, max {self.max_length} tokens, {title}"
+
+
+_PRESETS: dict[str, ModelSpec] = {
     # XLM-R base fine-tuned on MS MARCO then WebFAQ (PaDaS-Lab). Pooling comes from its own
     # sentence-transformers config (mean expected), hence not pinned.
     "webfaq": ModelSpec(
@@ -108,17 +155,31 @@ PRESETS: dict[str, ModelSpec] = {
     ),
     "bm25": ModelSpec(name="bm25", source="bm25s", kind="bm25", similarity="ip", pinned=True),
 }
+PRESETS: dict[str, ModelSpec] = {
+    name: dataclasses.replace(
+        spec, preset=name, origins=tuple((key, f"preset {name}") for key in CONVENTIONS)
+    )
+    for name, spec in _PRESETS.items()
+}
+_BY_SOURCE = {spec.source: name for name, spec in PRESETS.items() if spec.kind == "dense"}
 
 
 def parse_model_arg(arg: str) -> ModelSpec:
-    """Turn a ``--model`` value into a spec (no file is read beyond existence checks)."""
-    text = arg.strip()
+    """Turn a ``--model`` value into a spec (module notes; no file is read beyond existence
+    checks: conventions from a folder's own files are added when it is resolved)."""
+    text, _, hand = arg.strip().partition(";")
+    text = text.strip()
     if not text:
         raise ModelError(
             "empty --model value: give a preset ("
             + ", ".join(PRESETS)
             + "), a hub id, or a local directory"
         )
+    spec = _parse_source(text, arg)
+    return _set_by_hand(spec, hand, arg) if hand.strip() else spec
+
+
+def _parse_source(text: str, arg: str) -> ModelSpec:
     if "=" in text:
         preset, _, location = text.partition("=")
         preset = preset.strip()
@@ -136,14 +197,31 @@ def parse_model_arg(arg: str) -> ModelSpec:
         return PRESETS[text]
     path = Path(text).expanduser()
     if path.is_dir():
-        return ModelSpec(name=path.resolve().name, source=str(path.resolve()))
+        folder = str(path.resolve())
+        preset = _BY_SOURCE.get(hub_id_of(path) or "")
+        if preset is not None:  # a cached snapshot of a preset's repository
+            return PRESETS[preset].with_source(folder)
+        return ModelSpec(name=path.resolve().name, source=folder)
     if _looks_like_hub_id(text):
+        if text in _BY_SOURCE:
+            return PRESETS[_BY_SOURCE[text]]
         return ModelSpec(name=text.split("/")[-1], source=text)
     raise ModelError(
         f"unknown model {arg!r}: not a preset ("
         + ", ".join(PRESETS)
         + "), not an existing directory, not a hub id of the form org/name"
     )
+
+
+def hub_id_of(path: Path) -> str | None:
+    """The hub id of a snapshot in a Hugging Face cache layout
+    (``…/models--ORG--NAME/snapshots/REVISION``), else None."""
+    parts = Path(path).expanduser().resolve().parts
+    for i, part in enumerate(parts[:-1]):
+        if part.startswith("models--") and parts[i + 1] == "snapshots":
+            org, sep, name = part[len("models--") :].partition("--")
+            return f"{org}/{name}" if sep and org and name else None
+    return None
 
 
 def _looks_like_hub_id(text: str) -> bool:
@@ -155,63 +233,78 @@ def _looks_like_hub_id(text: str) -> bool:
     )
 
 
-def apply_sentence_transformers_config(spec: ModelSpec, folder: Path) -> ModelSpec:
-    """Read a sentence-transformers model folder's own conventions into ``spec``.
-
-    Pooling from ``1_Pooling/config.json`` (the module path named in ``modules.json``),
-    normalisation from a ``Normalize`` module, ``max_seq_length`` from
-    ``sentence_bert_config.json``, query/passage prompts from
-    ``config_sentence_transformers.json``. A pinned preset keeps its own values.
-    """
-    if spec.pinned or spec.kind != "dense":
-        return spec
-    modules = _read_json(folder / "modules.json")
-    if modules is None:
-        return spec
-    changes: dict[str, object] = {}
-    has_normalize = False
-    for module in modules:
-        mtype = str(module.get("type", ""))
-        if mtype.endswith("Pooling"):
-            cfg = _read_json(folder / module.get("path", "") / "config.json") or {}
-            if cfg.get("pooling_mode_cls_token"):
-                changes["pooling"] = "cls"
-            elif cfg.get("pooling_mode_mean_tokens"):
-                changes["pooling"] = "mean"
-            elif cfg.get("pooling_mode"):
-                mode = cfg["pooling_mode"]
-                if mode not in ("cls", "mean"):
-                    raise ModelError(
-                        f"{folder}: pooling mode {mode!r} is not supported (cls or mean)"
-                    )
-                changes["pooling"] = mode
-            else:
-                raise ModelError(
-                    f"{folder / module.get('path', '')}/config.json: no supported "
-                    "pooling mode (cls or mean) is switched on"
-                )
-        elif mtype.endswith("Normalize"):
-            has_normalize = True
-    if spec.name not in PRESETS:  # a preset's similarity is part of its documented recipe
-        changes["similarity"] = "cosine" if has_normalize else "ip"
-    st_cfg = _read_json(folder / "sentence_bert_config.json") or {}
-    if isinstance(st_cfg.get("max_seq_length"), int):
-        changes["max_length"] = st_cfg["max_seq_length"]
-    if st_cfg.get("do_lower_case") is True:
-        changes["lowercase"] = True
-    prompts = (_read_json(folder / "config_sentence_transformers.json") or {}).get("prompts") or {}
-    for role in ("query", "passage"):
-        for key in (role, "document" if role == "passage" else "query"):
-            if isinstance(prompts.get(key), str):
-                changes[f"{role}_prefix"] = prompts[key]
-                break
-    return dataclasses.replace(spec, **changes)
+# -- conventions set by hand ---------------------------------------------------------------
+_CHOICES = {"pooling": ("cls", "mean"), "similarity": ("cosine", "ip")}
 
 
-def _read_json(path: Path) -> object | None:
-    if not path.is_file():
+def _set_by_hand(spec: ModelSpec, text: str, arg: str) -> ModelSpec:
+    values: dict[str, object] = {}
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if not eq or key not in CONVENTIONS:
+            raise ModelError(
+                f"--model {arg!r}: {item.strip()!r} is not a convention=value "
+                f"(conventions: {', '.join(CONVENTIONS)})"
+            )
+        values[key] = _convention_value(key, urllib.parse.unquote(raw), arg)
+    if spec.kind != "dense" and values:
+        raise ModelError(f"--model {arg!r}: {spec.name} has no conventions to set")
+    return spec.with_conventions("set by hand", **values)
+
+
+def _convention_value(key: str, raw: str, arg: str) -> object:
+    if key in _CHOICES:
+        if raw not in _CHOICES[key]:
+            raise ModelError(f"--model {arg!r}: {key} must be {' or '.join(_CHOICES[key])}")
+        return raw
+    if key == "max_length":
+        if not re.fullmatch(r"[0-9]+", raw) or int(raw) <= 0:
+            raise ModelError(f"--model {arg!r}: max_length must be a positive whole number")
+        return int(raw)
+    if key == "lowercase":
+        table = {"true": True, "false": False, "none": None}
+        if raw.lower() not in table:
+            raise ModelError(f"--model {arg!r}: lowercase must be true, false or none")
+        return table[raw.lower()]
+    if key == "title_join":
+        return None if raw.lower() == "none" else raw
+    return raw  # prefixes
+
+
+def model_arg(
+    source: str, preset: str | None = None, conventions: Mapping[str, object] | None = None
+) -> str:
+    """The ``--model`` value for ``source`` bound to ``preset`` and/or with ``conventions``
+    set by hand (the inverse of :func:`parse_model_arg`)."""
+    head = f"{preset}={source}" if preset else source
+    tail = ""
+    for key, value in (conventions or {}).items():
+        if key not in CONVENTIONS:
+            raise ModelError(f"unknown convention {key!r} (conventions: {', '.join(CONVENTIONS)})")
+        text = (
+            "none"
+            if value is None
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
+        tail += f";{key}={urllib.parse.quote(text, safe='')}"
+    return head + tail
+
+
+def convention_note(spec: ModelSpec) -> str | None:
+    """One line when a dense model's pooling, similarity and prefixes are clirlens' guesses
+    (no preset, no sentence-transformers files, nothing set by hand); None otherwise."""
+    if spec.kind != "dense":
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: unreadable JSON ({exc})") from exc
+    keys = ("pooling", "similarity", "query_prefix", "passage_prefix")
+    if any(spec.origin(k) != DEFAULT for k in keys):
+        return None
+    return (
+        f"{spec.name}: no preset and no sentence-transformers files give its conventions, "
+        f"so they are guesses ({spec.summary()}); if it is a preset's model, bind it "
+        f"(--model me5-small={spec.source}, or the start dialog's Conventions), or set them"
+    )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +33,11 @@ from typing import Any
 from clirlens.core.data.beir import load_beir_job
 from clirlens.core.data.xquad import LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
-from clirlens.core.models.spec import ModelSpec, parse_model_arg
+from clirlens.core.models.spec import ModelSpec, convention_note, parse_model_arg
 from clirlens.core.progress import Job, relabel
 from clirlens.core.retrieval.cache import Cache
-from clirlens.core.types import Passage, Progress, Qrels, Query, RetrievalTask, Run
+from clirlens.core.retrieval.index import INDEX_KINDS
+from clirlens.core.types import Direction, Passage, Progress, Qrels, Query, RetrievalTask, Run
 from clirlens.core.workspace.comparison import Comparison, Pair, QueryView, compare
 
 DATASET_KINDS = ("xquad", "beir")
@@ -61,6 +63,8 @@ class WorkspaceConfig:
     batch_size: int = 32
     split: str = "test"
     db: str | None = None
+    device: str = "auto"
+    index: str = "flat"
 
     def __post_init__(self) -> None:
         for name in ("models", "query_langs", "doc_langs"):
@@ -69,6 +73,8 @@ class WorkspaceConfig:
             raise UserError(f"dataset kind {self.kind!r} is unknown (xquad or beir)")
         if self.dtype not in DTYPES:
             raise UserError(f"dtype {self.dtype!r} is unknown (fp32 or bf16)")
+        if self.index not in INDEX_KINDS:
+            raise UserError(f"index {self.index!r} is unknown ({', '.join(INDEX_KINDS)})")
         for name in ("k", "agreement_k", "batch_size"):
             if int(getattr(self, name)) <= 0:
                 raise UserError(f"{name} must be positive, got {getattr(self, name)}")
@@ -140,11 +146,15 @@ class Workspace:
     dataset folder, languages, model names. Raises :class:`UserError` (one line) otherwise.
     """
 
-    def __init__(self, config: WorkspaceConfig, cache: Cache | None = None) -> None:
-        if len(config.models) < 2:
+    def __init__(
+        self, config: WorkspaceConfig, cache: Cache | None = None, *, min_models: int = 2
+    ) -> None:
+        if len(config.models) < min_models:
             raise UserError(
                 "a workspace compares at least two models: give --model A "
                 "--model B (presets, hub ids or local directories)"
+                if min_models == 2
+                else "give at least one --model (a preset, a hub id or a local directory)"
             )
         self.config = config
         self.specs = _unique(parse_model_arg(m) for m in config.models)
@@ -163,7 +173,9 @@ class Workspace:
             self.query_langs = config.query_langs[:1] or ("und",)
             self.doc_langs = config.doc_langs[:1] or self.query_langs
         self._retrievers: dict[tuple[int, str], Any] = {}
+        self._runs: dict[tuple[str, str], tuple[RetrievalTask, tuple[Run, ...]]] = {}
         self._comparisons: dict[tuple[str, str], Comparison] = {}
+        self.timings: dict[str, float] = {}  # seconds per step ("prepare/me5 en", ...)
 
     def __repr__(self) -> str:
         return f"Workspace({self.config.label!r})"
@@ -173,10 +185,13 @@ class Workspace:
         return tuple(s.name for s in self.specs)
 
     @property
-    def default_direction(self) -> tuple[str, str]:
-        q = self.query_langs[0]
-        d = self.doc_langs[0]
-        return q, d
+    def default_direction(self) -> Direction:
+        return Direction(self.query_langs[0], self.doc_langs[0])
+
+    @property
+    def directions(self) -> tuple[Direction, ...]:
+        """Every direction of the workspace, query languages first."""
+        return tuple(Direction(q, d) for q in self.query_langs for d in self.doc_langs)
 
     def _check_direction(self, query_lang: str, doc_lang: str) -> None:
         if query_lang not in self.query_langs:
@@ -191,6 +206,15 @@ class Workspace:
             )
 
     # -- data ----------------------------------------------------------------------------------
+    def check_data(self, directions: Iterable[tuple[str, str]]) -> None:
+        """Parse (and check the parallelism of) every XQuAD file these directions read, so bad
+        data fails in one line before any model work; BEIR folders are checked on opening."""
+        for q, d in directions:
+            self._check_direction(q, d)
+            if self._xquad is not None:
+                self._xquad.queries(q)
+                self._xquad.passages(d)
+
     def task(self, query_lang: str, doc_lang: str) -> Job[RetrievalTask]:
         """The direction's retrieval task, restricted to the subset when one is set."""
         self._check_direction(query_lang, doc_lang)
@@ -213,23 +237,49 @@ class Workspace:
             )
         return task
 
-    def _retriever(self, model: int, doc_lang: str) -> Any:
+    def corpus(self, doc_lang: str) -> Job[tuple[Passage, ...]]:
+        """The passages of ``doc_lang`` (the subset when one is set), for indexing ahead."""
+        if doc_lang not in self.doc_langs:
+            self._check_direction(self.query_langs[0], doc_lang)
+        task = yield from self.task(self.query_langs[0], doc_lang)
+        return task.corpus
+
+    def retriever(self, model: int, doc_lang: str) -> Any:
+        """Model ``model``'s retriever for passages in ``doc_lang`` (made once)."""
         key = (model, doc_lang)
         if key not in self._retrievers:
+            from clirlens.core.retrieval.index import IndexConfig
             from clirlens.core.retrieval.retriever import make_retriever
 
             self._retrievers[key] = make_retriever(
                 self.specs[model],
+                device=self.config.device,
                 dtype=self.config.dtype,
                 batch_size=self.config.batch_size,
                 cache=self.cache,
+                index_config=IndexConfig(self.config.index),
             )
         return self._retrievers[key]
+
+    def resolved_specs(self) -> tuple[ModelSpec, ...]:
+        """Each model's spec with its conventions completed from its files (the model's
+        folder or cached snapshot is found, its weights are not loaded)."""
+        doc = self.doc_langs[0]
+        out = []
+        for i, spec in enumerate(self.specs):
+            encoder = self.encoder(i, doc) if spec.kind == "dense" else None
+            out.append(encoder.spec if encoder is not None else spec)
+        return tuple(out)
+
+    def convention_notes(self) -> list[str]:
+        """One line per model whose conventions are guesses (see
+        :func:`~clirlens.core.models.spec.convention_note`)."""
+        return [n for s in self.resolved_specs() if (n := convention_note(s)) is not None]
 
     def encoder(self, model: int, doc_lang: str) -> Any:
         """The encoder behind dense ``model``'s retriever for ``doc_lang`` (shared, so the
         weights load once for retrieval, alignment and scoring); ``None`` for BM25."""
-        return getattr(self._retriever(model, doc_lang), "encoder", None)
+        return getattr(self.retriever(model, doc_lang), "encoder", None)
 
     # -- jobs ----------------------------------------------------------------------------------
     def comparison(self, query_lang: str, doc_lang: str) -> Comparison | None:
@@ -247,20 +297,37 @@ class Workspace:
         done = self._comparisons.get((q, d))
         if done is not None:
             return done
-        task = yield from self.task(q, d)
+        task, runs = yield from self.runs(q, d)
+        k = min(self.config.k, len(task.corpus))
+        comparison = yield from compare(task, runs, k=k, agreement_k=self.config.agreement_k)
+        self._comparisons[(q, d)] = comparison
+        return comparison
+
+    def runs(self, query_lang: str, doc_lang: str) -> Job[tuple[RetrievalTask, tuple[Run, ...]]]:
+        """The direction's task and every model's run to depth ``k`` (a generator: yields
+        progress; a direction searched before is returned at once). What
+        :meth:`prepare` compares and the evaluation pipeline evaluates."""
+        self._check_direction(query_lang, doc_lang)
+        key = (query_lang, doc_lang)
+        if key in self._runs:
+            return self._runs[key]
+        task = yield from self.task(query_lang, doc_lang)
         k = min(self.config.k, len(task.corpus))
         runs: list[Run] = []
         n = len(self.specs)
         for i, spec in enumerate(self.specs):
-            step = f"[{i + 1}/{n}]"
-            yield Progress(0, 0, f"{step} {spec.name}: loading the model")
-            retriever = self._retriever(i, d)
+            step = f"[{i + 1}/{n}]" if n > 1 else ""
+            yield Progress(0, 0, f"{step} {spec.name}: loading the model".strip())
+            retriever = self.retriever(i, doc_lang)
+            t0 = time.perf_counter()
             yield from _tagged(retriever.prepare(task.corpus), step, spec.name)
+            t1 = time.perf_counter()
             run = yield from _tagged(retriever.search(task.queries, k), step, spec.name)
+            self.timings[f"prepare/{spec.name}/{doc_lang}"] = t1 - t0
+            self.timings[f"search/{spec.name}/{query_lang}-{doc_lang}"] = time.perf_counter() - t1
             runs.append(Run(spec.name, run.rankings))
-        comparison = yield from compare(task, runs, k=k, agreement_k=self.config.agreement_k)
-        self._comparisons[(q, d)] = comparison
-        return comparison
+        self._runs[key] = (task, tuple(runs))
+        return self._runs[key]
 
     def search_text(
         self, text: str, query_lang: str, doc_lang: str, *, pair: Pair = (0, 1), shown: int = 10
@@ -276,7 +343,7 @@ class Workspace:
         runs = []
         for i, spec in enumerate(self.specs):
             run = yield from _tagged(
-                self._retriever(i, doc_lang).search([query], comparison.k), "", spec.name
+                self.retriever(i, doc_lang).search([query], comparison.k), "", spec.name
             )
             runs.append(Run(spec.name, run.rankings))
         return comparison.free_text_view(query, runs, pair=pair, shown=shown)

@@ -1,12 +1,14 @@
 """The evaluation dashboard (view "evaluate").
 
 Choose directions, the qrels (the dataset's gold, a campaign's judgments, or both) and
-whether to score OT alignment; "Evaluate" runs :func:`clirlens.core.workspace.dashboard.
-evaluate_workspace` as a job on the controller's :class:`~clirlens.gui.services.jobs.JobRunner` (after
-the job running then, if any, so two jobs never prepare the workspace at once). The result,
-a :class:`~clirlens.core.evaluation.report.Report`, fills the table (with significance marks and the
-low-resource average rows) and the charts; the table exports as CSV and LaTeX
-(:mod:`clirlens.core.evaluation.report`), the charts as PNG and SVG.
+whether to score OT alignment; "Evaluate" queues the one evaluation pipeline,
+:func:`clirlens.core.workspace.pipeline.evaluate_workspace` (the same as ``clirlens eval``),
+on the window's :class:`~clirlens.gui.services.jobs.JobRunner`: it runs after the job running
+then, if any, so two jobs never prepare the workspace at once. The result, a
+:class:`~clirlens.core.evaluation.report.Report`, fills the table (significance marks, A − B
+with its 95% bootstrap interval, the low-resource averages) and the charts; it exports as
+the same report folder ``clirlens eval --out`` writes, the table as CSV and LaTeX, the
+charts as PNG and SVG.
 """
 
 from __future__ import annotations
@@ -32,14 +34,15 @@ from PySide6.QtWidgets import (
 
 from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.errors import UserError
-from clirlens.core.evaluation.report import SOURCES, Report, to_csv, to_latex
-from clirlens.core.workspace.dashboard import evaluate_workspace
+from clirlens.core.evaluation.report import SOURCES, Report
+from clirlens.core.evaluation.tables import to_csv, to_latex
+from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.charts import ACCURACY, DashboardCharts
 from clirlens.gui.widgets.labels import model_letter
 from clirlens.gui.widgets.metrics_table import MetricsTable
 from clirlens.gui.widgets.ot_options import OtOptionsButton
-from clirlens.storage.judging import human_qrels_by_direction
+from clirlens.storage.judging import campaign_qrels
 
 QRELS_CHOICES = {"gold": "gold qrels", "human": "human judgments", "both": "gold and human"}
 
@@ -66,9 +69,12 @@ class DashboardView(QWidget):
         self.campaign_combo = QComboBox()
         self.campaign_combo.setMinimumContentsLength(14)
         self.campaign_combo.setToolTip(
-            "judgments of this campaign (all annotators, majority grade); grade 2 "
-            "(relevant) or more counts as relevant"
+            "judgments of this campaign; grade 2 (relevant) or more counts as relevant"
         )
+        self.aggregate_combo = QComboBox()
+        self.aggregate_combo.addItem("majority grade", "majority")
+        self.aggregate_combo.addItem("mean grade ≥ 2", "mean")
+        self.aggregate_combo.setToolTip("how the grades of several annotators are combined")
         self.alignment_check = QCheckBox("OT alignment")
         self.alignment_check.setChecked(True)
         self.alignment_check.setToolTip(
@@ -83,6 +89,8 @@ class DashboardView(QWidget):
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
+        menu.addAction("Report folder (as clirlens eval --out)…", self._export_folder_dialog)
+        menu.addSeparator()
         for text, suffix, slot in (
             ("Table as CSV…", "csv", self.export_csv),
             ("Table as LaTeX…", "tex", self.export_latex),
@@ -93,19 +101,22 @@ class DashboardView(QWidget):
         self.export_button.setMenu(menu)
         self.measure_combo = QComboBox()
         self.measure_combo.currentTextChanged.connect(self._draw_charts)
-        controls = QHBoxLayout()
+        controls = QHBoxLayout()  # what to evaluate against
         controls.addWidget(self.directions_button)
         controls.addWidget(QLabel("Qrels"))
         controls.addWidget(self.qrels_combo)
         controls.addWidget(QLabel("Campaign"))
         controls.addWidget(self.campaign_combo)
-        controls.addWidget(self.alignment_check)
-        controls.addWidget(self.ot_options)
+        controls.addWidget(self.aggregate_combo)
         controls.addWidget(self.evaluate_button)
         controls.addStretch(1)
-        controls.addWidget(QLabel("Chart"))
-        controls.addWidget(self.measure_combo)
-        controls.addWidget(self.export_button)
+        extras = QHBoxLayout()  # what else to compute, and what to show and export
+        extras.addWidget(self.alignment_check)
+        extras.addWidget(self.ot_options)
+        extras.addStretch(1)
+        extras.addWidget(QLabel("Chart"))
+        extras.addWidget(self.measure_combo)
+        extras.addWidget(self.export_button)
 
         self.status = QLabel()
         self.status.setObjectName("hint")
@@ -122,6 +133,7 @@ class DashboardView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
+        layout.addLayout(extras)
         layout.addWidget(self.status)
         layout.addWidget(splitter, 1)
 
@@ -192,6 +204,7 @@ class DashboardView(QWidget):
     def _on_qrels_changed(self, *_: object) -> None:
         human = self.qrels_combo.currentData() != "gold"
         self.campaign_combo.setEnabled(human)
+        self.aggregate_combo.setEnabled(human)
         if human and self.campaign_combo.count() == 0:
             self._fill_campaigns()
 
@@ -217,29 +230,12 @@ class DashboardView(QWidget):
         try:
             if ws is None:
                 raise UserError("open a workspace first")
-            directions = self.directions()
-            choice = self.qrels_combo.currentData()
-            human = None
-            if choice != "gold":
-                campaign = self.campaign_combo.currentText()
-                repo = self.service.repository()
-                if not campaign or repo is None:
-                    raise UserError("no judging campaign to evaluate against: create one first")
-                human = human_qrels_by_direction(repo, campaign)
-            job = evaluate_workspace(
-                ws,
-                directions,
-                gold=choice != "human",
-                human=human,
-                pair=self.controller.pair if len(ws.models) >= 2 else None,
-                alignment=self.alignment_check.isChecked(),
-                ot=self.ot_options.params(),
-                scoring=self.ot_options.scoring(),
-            )
+            plan = self.plan()
+            job = evaluate_workspace(ws, plan)
         except UserError as exc:
             self.controller.report("Evaluating", exc)
             return
-        labels = ", ".join(f"{q}→{d}" for q, d in directions)
+        labels = ", ".join(d.arrow for d in plan.directions)
         title = f"Evaluating {labels}"
         if self._running:
             self.controller.jobs.dequeue(self._running)  # the one pressed before, still waiting
@@ -249,6 +245,30 @@ class DashboardView(QWidget):
         )
         after = "" if started else " after the running job"
         self.status.setText(f"Evaluating {labels}{after}…")
+
+    def plan(self) -> EvalPlan:
+        """What the controls ask for, as the pipeline takes it (:class:`UserError` when
+        judgments are asked for and there are none)."""
+        choice = self.qrels_combo.currentData()
+        human, source, min_grade = None, "", 2
+        if choice != "gold":
+            campaign = self.campaign_combo.currentText()
+            repo = self.service.repository()
+            if not campaign or repo is None:
+                raise UserError("no judging campaign to evaluate against: create one first")
+            found = campaign_qrels(repo, campaign, method=self.aggregate_combo.currentData())
+            human, source, min_grade = found.by_direction, found.source, found.min_grade
+        return EvalPlan(
+            directions=tuple(self.directions()),
+            gold=choice != "human",
+            human=human,
+            human_source=source,
+            min_grade=min_grade,
+            pair=self.controller.pair if len(self.controller.models) >= 2 else None,
+            alignment=self.alignment_check.isChecked(),
+            ot=self.ot_options.params(),
+            scoring=self.ot_options.scoring(),
+        )
 
     def _on_stopped(self, reason: str) -> None:
         self._running = ""
@@ -270,7 +290,7 @@ class DashboardView(QWidget):
             self.measure_combo.addItems(list(r.measures))
             self.measure_combo.setCurrentText(ACCURACY if ACCURACY in r.measures else r.measures[0])
         self.measure_combo.blockSignals(False)
-        self.table.show_report(r)
+        self.table.show_report(r, self._model_tooltips(r))
         if r is not None:
             QTimer.singleShot(0, self._fit_table)  # once the status line has its height
         self._draw_charts()
@@ -281,10 +301,26 @@ class DashboardView(QWidget):
             a, b = (model_letter(i) for i in self.controller.pair)
             pair = (
                 f" · * / ** : better than the other of {a} = {r.pair[0]} and {b} = {r.pair[1]} "
-                "(paired permutation test, Holm-corrected across directions, p < 0.05 / 0.01)"
+                "(paired permutation test, Holm-corrected across directions, p < 0.05 / 0.01); "
+                f"{a} − {b}: 95% paired-bootstrap interval"
             )
         notes = "".join(f" · {n}" for n in r.notes)
-        self.status.setText(f"Qrels: {', '.join(SOURCES[s] for s in r.sources)}{pair}{notes}")
+        human = r.manifest.get("qrels", {}).get("human") if r.manifest else None
+        source = f" ({human})" if human else ""
+        self.status.setText(
+            f"Qrels: {', '.join(SOURCES[s] for s in r.sources)}{source}{pair}{notes}"
+        )
+
+    def _model_tooltips(self, r: Report | None) -> dict[str, str]:
+        """Each model's conventions and where they came from (from the report's manifest, so
+        they are the ones the numbers were computed with)."""
+        out = {}
+        for m in (r.manifest.get("models", []) if r is not None else []):
+            origins = m.get("conventions_from") or {}
+            lines = [f"{m.get('name')}: {m.get('source')}"]
+            lines += [f"{k}: {m.get(k)!r} ({v})" for k, v in origins.items()]
+            out[str(m.get("name"))] = "\n".join(lines)
+        return out
 
     def _fit_table(self) -> None:
         """The whole table when it fits in 60% of the height; the charts get the rest."""
@@ -313,6 +349,26 @@ class DashboardView(QWidget):
     def export_charts(self, path: str | Path) -> list[Path]:
         self._require_report()
         return self.charts.export(path)
+
+    def export_folder(self, folder: str | Path) -> list[Path]:
+        """The report's files, as ``clirlens eval --out`` writes them (the same names)."""
+        from clirlens.core.workspace.results import save_report
+
+        report = self._require_report()
+        ws = self.controller.workspace
+        config = {"command": "dashboard", **(ws.config.to_dict() if ws is not None else {})}
+        return save_report(report, folder, config)
+
+    def _export_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the report into")
+        if not folder:
+            return
+        try:
+            written = self.export_folder(folder)
+        except (UserError, OSError) as exc:
+            self.controller.report("Exporting", exc)
+            return
+        self.controller.statusChanged.emit(f"wrote {len(written)} files into {folder}")
 
     def _export_dialog(self, suffix: str, export: Callable[[str], list[Path]]) -> None:
         path, _ = QFileDialog.getSaveFileName(

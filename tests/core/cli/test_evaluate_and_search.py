@@ -153,7 +153,7 @@ def test_search_prints_ranked_hits(tmp_path, tiny, capsys):
                 "bm25",
                 "--xquad",
                 str(x),
-                "-k",
+                "--top",
                 "2",
                 "--json",
                 "-q",

@@ -12,25 +12,18 @@ import pytest
 
 from clirlens.core.errors import UserError
 from clirlens.core.evaluation.metrics import evaluate
-from clirlens.core.evaluation.report import (
-    AlignmentScore,
-    DirectionEvaluation,
-    Report,
-    stars,
-    tex_escape,
-    to_csv,
-    to_latex,
-)
+from clirlens.core.evaluation.report import AlignmentScore, DirectionEvaluation, Report, stars
 from clirlens.core.evaluation.significance import compare_directions
+from clirlens.core.evaluation.tables import tex_escape, to_csv, to_latex
 from clirlens.core.progress import run
 from clirlens.core.types import Passage, Qrels, Query, RetrievalTask, Run
 from clirlens.core.workspace.comparison import compare
-from clirlens.core.workspace.dashboard import human_qrels
 from clirlens.core.workspace.judging_plan import (
     default_campaign_name,
     plan_campaign,
     select_queries,
 )
+from clirlens.core.workspace.pipeline import human_qrels
 
 MEASURES = ("RR@10", "R@1")
 N_Q, N_P = 40, 20

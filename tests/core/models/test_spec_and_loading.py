@@ -6,7 +6,8 @@ import pytest
 
 from clirlens.core.errors import ModelError
 from clirlens.core.models import loading
-from clirlens.core.models.spec import PRESETS, apply_sentence_transformers_config, parse_model_arg
+from clirlens.core.models.spec import PRESETS, parse_model_arg
+from clirlens.core.models.st_files import apply_sentence_transformers_config
 
 from ..tiny_models import make_tiny_bert
 

@@ -226,7 +226,7 @@ def test_beir_workspace_runs_equal_core_search(tmp_path: Path, tiny: Path) -> No
     # reopening reuses the cached embeddings (no re-encoding)
     again = Workspace(ws.config, cache=Cache(tmp_path / "cache"))
     run(again.prepare())
-    dense = again._retriever(1, "en")
+    dense = again.retriever(1, "en")
     assert any(e.startswith("hit:") for e in dense.cache.events)
     assert not any(e.startswith("miss:") for e in dense.cache.events)
 

@@ -15,8 +15,9 @@ from clirlens.core.evaluation.metrics import DEFAULT_MEASURES, evaluate
 from clirlens.core.evaluation.report import stars
 from clirlens.core.evaluation.significance import compare_directions
 from clirlens.core.ot.problem import ScoringOptions
-from clirlens.core.workspace.dashboard import human_qrels
+from clirlens.core.progress import run as drive
 from clirlens.core.workspace.judging_plan import plan_campaign
+from clirlens.core.workspace.pipeline import human_qrels
 from clirlens.gui.shell import entry
 from clirlens.gui.shell.app import SCREENSHOT_SIZE
 from clirlens.gui.widgets.charts import EXPORT_WIDTH
@@ -77,9 +78,9 @@ def test_dashboard_figures_are_cores(window, config, tmp_path, qtbot):
     }
     evals = {}
     for q, d in DIRECTIONS:
-        comparison = ws.comparison(q, d)
-        for run in comparison.runs:
-            ev = evals[(f"{q}-{d}", run.name)] = evaluate(run, comparison.task.qrels)
+        task, runs = drive(ws.runs(q, d))  # the runs the evaluation used (computed once)
+        for run in runs:
+            ev = evals[(f"{q}-{d}", run.name)] = evaluate(run, task.qrels)
             row = table[(f"{q}-{d}", run.name)]
             for j, m in enumerate(DEFAULT_MEASURES):
                 assert report.value("gold", f"{q}-{d}", run.name, m) == ev.aggregate[m]
@@ -109,7 +110,7 @@ def test_dashboard_figures_are_cores(window, config, tmp_path, qtbot):
     assert 0 < len(judged.query_ids) < 12  # the "related" gold passages drop their queries
     human = [d for d in report.directions if d.source == "human"]
     assert [d.label for d in human] == ["th-en"]
-    for run in ws.comparison("th", "en").runs:
+    for run in drive(ws.runs("th", "en"))[1]:
         assert dict(human[0].evaluations[run.name].aggregate) == dict(
             evaluate(run, judged).aggregate
         )

@@ -86,7 +86,7 @@ def test_reopened_window_restores_layout_and_workspace(qtbot, tmp_path, config, 
     wait_prepared(qtbot, controller)
     # cached embeddings reused: no encoding, every cache lookup a hit
     for m in range(2):
-        events = controller.workspace._retriever(m, "en").cache.events
+        events = controller.workspace.retriever(m, "en").cache.events
         assert events and all(e.startswith("hit:") for e in events)
     assert controller.rows and controller.query_view is not None
     second.close()
