@@ -24,7 +24,7 @@ from typing import Any
 
 from clirlens.core.errors import ModelError
 from clirlens.core.models.spec import ModelSpec
-from clirlens.core.models.st_files import apply_sentence_transformers_config
+from clirlens.core.models.st_files import apply_sentence_transformers_config, cap_max_length
 from clirlens.core.paths import cache_dir
 
 # Files an encoder needs from a hub snapshot; *.bin only when no safetensors exist.
@@ -54,7 +54,7 @@ def resolve(spec: ModelSpec) -> ResolvedModel:
         revision = "sha256:" + weights_hash(path)
     else:
         path, revision = _snapshot(spec)
-    completed = apply_sentence_transformers_config(spec, path)
+    completed = cap_max_length(apply_sentence_transformers_config(spec, path), path)
     return ResolvedModel(completed, path, revision)
 
 
@@ -67,9 +67,10 @@ def _snapshot(spec: ModelSpec) -> tuple[Path, str]:
         RevisionNotFoundError,
     )
 
+    local = f"--model {spec.preset}=/path/to/model" if spec.preset else "--model /path/to/model"
     how = (
         f"download it where there is internet with `hf download {spec.source}` (then copy "
-        f"the HF cache), or pass a local directory: --model {spec.name}=/path/to/model"
+        f"the HF cache), or pass a local directory: {local}"
     )
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     kwargs: dict[str, Any] = {"repo_id": spec.source, "revision": spec.revision}
@@ -102,6 +103,36 @@ def _snapshot(spec: ModelSpec) -> tuple[Path, str]:
     if not _has_weights(path):
         raise ModelError(f"model {spec.source!r}: the snapshot at {path} has no weights")
     return path, path.name  # snapshot folders are named by commit hash
+
+
+def peek_conventions(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with the conventions its files give, when they are on this machine (a local
+    folder, or a snapshot in the Hugging Face cache); nothing is downloaded, no weight is
+    read or hashed. For showing a model's conventions before it is opened."""
+    return peek(spec)[0]
+
+
+def peek(spec: ModelSpec) -> tuple[ModelSpec, bool]:
+    """:func:`peek_conventions`, and whether the model's files were found here."""
+    if spec.kind != "dense":
+        return spec, True
+    local = Path(spec.source).expanduser()
+    if local.is_dir():
+        return cap_max_length(apply_sentence_transformers_config(spec, local), local), True
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(
+            snapshot_download(
+                repo_id=spec.source,
+                revision=spec.revision,
+                local_files_only=True,
+                allow_patterns=["*.json", "1_Pooling/*"],
+            )
+        )
+    except Exception:  # not cached (or huggingface_hub absent): the files are not here
+        return spec, False
+    return cap_max_length(apply_sentence_transformers_config(spec, path), path), True
 
 
 def _has_weights(path: Path) -> bool:

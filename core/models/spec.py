@@ -295,6 +295,15 @@ def model_arg(
     return head + tail
 
 
+def convention_notes(spec: ModelSpec) -> list[str]:
+    """What a user should be told about a model's conventions, one line each: that they are
+    guesses (:func:`convention_note`), that its max length was capped."""
+    notes = [n] if (n := convention_note(spec)) is not None else []
+    if spec.origin("max_length").startswith("capped"):
+        notes.append(f"{spec.name}: max length {spec.origin('max_length')}")
+    return notes
+
+
 def convention_note(spec: ModelSpec) -> str | None:
     """One line when a dense model's pooling, similarity and prefixes are clirlens' guesses
     (no preset, no sentence-transformers files, nothing set by hand); None otherwise."""

@@ -91,6 +91,35 @@ def apply_sentence_transformers_config(spec: ModelSpec, folder: Path) -> ModelSp
     return spec
 
 
+_ROBERTA = {"roberta", "xlm-roberta", "camembert"}  # positions start at pad_token_id + 1
+
+
+def position_limit(folder: Path) -> int | None:
+    """How many tokens the model's position embeddings cover (``config.json``), or None
+    when it does not say."""
+    config = _read_json(folder / "config.json")
+    if not isinstance(config, dict):
+        return None
+    n = config.get("max_position_embeddings")
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        return None
+    if config.get("model_type") in _ROBERTA:
+        n -= int(config.get("pad_token_id") or 1) + 1
+    return n
+
+
+def cap_max_length(spec: ModelSpec, folder: Path) -> ModelSpec:
+    """``spec`` with ``max_length`` capped at the model's position limit (a longer text would
+    index past its position embeddings); the origin says it was capped."""
+    limit = position_limit(folder) if spec.kind == "dense" else None
+    if limit is None or spec.max_length <= limit:
+        return spec
+    was = f"{spec.max_length} from {spec.origin('max_length')}"
+    return spec.with_conventions(
+        f"capped at the model's {limit} positions (config.json; was {was})", max_length=limit
+    )
+
+
 def _read_json(path: Path) -> object | None:
     if not path.is_file():
         return None

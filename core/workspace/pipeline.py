@@ -138,7 +138,7 @@ def evaluate_workspace(workspace: Workspace, plan: EvalPlan) -> Job[Report]:
         judged = (plan.human or {}).get(direction)
         if judged is None:
             continue
-        qrels = human_qrels(judged, plan.min_grade)
+        qrels = _in_task_order(human_qrels(judged, plan.min_grade), task.queries)
         if not qrels.query_ids:
             notes.append(
                 f"{direction.arrow}: no query has a judgment of grade {plan.min_grade} or more"
@@ -201,6 +201,15 @@ def evaluate_workspace(workspace: Workspace, plan: EvalPlan) -> Job[Report]:
         timings={**workspace.timings, **timings},
         manifest=manifest,
     )
+
+
+def _in_task_order(qrels: Qrels, queries: Sequence[Query]) -> Qrels:
+    """``qrels`` with its queries in the dataset's order (campaigns hold them shuffled), so
+    per-query tables and resampled tests line up with the gold evaluation's; judged queries
+    the task does not have come last."""
+    order = [q.id for q in queries if q.id in qrels.data]
+    rest = [q for q in qrels.data if q not in set(order)]
+    return Qrels({q: qrels.data[q] for q in [*order, *rest]})
 
 
 def _manifest(

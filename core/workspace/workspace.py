@@ -33,7 +33,7 @@ from typing import Any
 from clirlens.core.data.beir import load_beir_job
 from clirlens.core.data.xquad import LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
-from clirlens.core.models.spec import ModelSpec, convention_note, parse_model_arg
+from clirlens.core.models.spec import ModelSpec, convention_notes, parse_model_arg
 from clirlens.core.progress import Job, relabel
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.index import INDEX_KINDS
@@ -261,20 +261,18 @@ class Workspace:
             )
         return self._retrievers[key]
 
-    def resolved_specs(self) -> tuple[ModelSpec, ...]:
-        """Each model's spec with its conventions completed from its files (the model's
-        folder or cached snapshot is found, its weights are not loaded)."""
-        doc = self.doc_langs[0]
-        out = []
-        for i, spec in enumerate(self.specs):
-            encoder = self.encoder(i, doc) if spec.kind == "dense" else None
-            out.append(encoder.spec if encoder is not None else spec)
-        return tuple(out)
-
     def convention_notes(self) -> list[str]:
-        """One line per model whose conventions are guesses (see
-        :func:`~clirlens.core.models.spec.convention_note`)."""
-        return [n for s in self.resolved_specs() if (n := convention_note(s)) is not None]
+        """What to tell the user about the models' conventions (guesses, capped lengths; see
+        :func:`~clirlens.core.models.spec.convention_notes`), for models whose files are on
+        this machine (nothing is downloaded or loaded to find out)."""
+        from clirlens.core.models.loading import peek
+
+        notes = []
+        for spec in self.specs:
+            peeked, found = peek(spec)
+            if found:
+                notes += convention_notes(peeked)
+        return notes
 
     def encoder(self, model: int, doc_lang: str) -> Any:
         """The encoder behind dense ``model``'s retriever for ``doc_lang`` (shared, so the

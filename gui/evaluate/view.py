@@ -315,7 +315,7 @@ class DashboardView(QWidget):
         """Each model's conventions and where they came from (from the report's manifest, so
         they are the ones the numbers were computed with)."""
         out = {}
-        for m in (r.manifest.get("models", []) if r is not None else []):
+        for m in r.manifest.get("models", []) if r is not None else []:
             origins = m.get("conventions_from") or {}
             lines = [f"{m.get('name')}: {m.get('source')}"]
             lines += [f"{k}: {m.get(k)!r} ({v})" for k, v in origins.items()]

@@ -10,6 +10,8 @@ method call here; all numbers come from core (:mod:`clirlens.core.workspace.comp
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QObject, Signal
 
 from clirlens.core.errors import UserError
@@ -138,6 +140,12 @@ class WorkspaceController(QObject):
 
     def cancel(self) -> bool:
         return self.jobs.cancel()
+
+    def set_database(self, db: str | None) -> None:
+        """The open workspace keeps its judgments in ``db`` from now on (recorded in its
+        config, so it is saved and reopened with it)."""
+        if self.workspace is not None:
+            self.workspace.config = dataclasses.replace(self.workspace.config, db=db)
 
     # -- browsing -------------------------------------------------------------------------------
     def _refresh_rows(self) -> None:

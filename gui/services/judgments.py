@@ -73,6 +73,7 @@ class UndoableJudgment(QUndoCommand):
 
 class JudgmentsService(QObject):
     repositoryChanged = Signal()  # another database was opened (or the old one closed)
+    databaseChanged = Signal(str)  # the database judgments go to, as messages name it
     campaignsChanged = Signal()  # a campaign was created
     judgmentChanged = Signal(object)  # storage Change of a do, undo or redo (already taken in)
     annotatorChanged = Signal(str)
@@ -100,6 +101,51 @@ class JudgmentsService(QObject):
         ws = self.controller.workspace
         return ws.config.db if ws is not None else None
 
+    def database_text(self, fallback: str | None = None) -> str:
+        """The database judgments go to: the open one, else the workspace's, else
+        ``fallback`` or the default ($CLIRLENS_DB or the data folder's file), as messages
+        name it."""
+        from clirlens.storage.db import describe, resolve_url
+
+        db = self._db if self._repo is not None else (self._wanted_db() or fallback)
+        try:
+            return describe(resolve_url(db))
+        except UserError as exc:
+            return str(exc)
+
+    def database_path(self) -> str | None:
+        """The SQLite file judgments go to (None for a server database)."""
+        from clirlens.storage.db import resolve_url, sqlite_path
+
+        try:
+            path = sqlite_path(
+                resolve_url(self._db if self._repo is not None else self._wanted_db())
+            )
+        except UserError:
+            return None
+        return str(path) if path is not None else None
+
+    def switch(self, db: str) -> bool:
+        """Keep judgments in ``db`` from now on: opened (and checked) first, so a database that
+        cannot be used changes nothing; then the workspace records it."""
+        ws = self.controller.workspace
+        if ws is None:
+            self.controller.report(
+                "Switching the judgments database", UserError("open a workspace first")
+            )
+            return False
+        try:
+            repo = JudgmentRepository.open(db)
+        except UserError as exc:
+            self.controller.report("Switching the judgments database", exc)
+            return False
+        self.close()
+        self._repo, self._db = repo, db
+        self.controller.set_database(db)
+        self.repositoryChanged.emit()
+        self.databaseChanged.emit(self.database_text())
+        return True
+
     def repository(self) -> JudgmentRepository | None:
         """The open repository (opened now if needed); None, with the error reported, when
         the database cannot be opened."""
@@ -110,6 +156,7 @@ class JudgmentsService(QObject):
                 self.controller.report("Opening the judgments database", exc)
                 return None
             self._db = self._wanted_db()
+            self.databaseChanged.emit(self.database_text())
         return self._repo
 
     def use_database(self, db: str | os.PathLike[str] | None) -> JudgmentRepository:
@@ -118,12 +165,14 @@ class JudgmentsService(QObject):
         self.close()
         self._repo, self._db = repo, os.fspath(db) if db is not None else None
         self.repositoryChanged.emit()
+        self.databaseChanged.emit(self.database_text())
         return repo
 
     def _on_workspace_changed(self) -> None:
         if self._repo is not None and self._wanted_db() != self._db:
             self.close()
             self.repositoryChanged.emit()
+        self.databaseChanged.emit(self.database_text())
 
     def close(self) -> None:
         """Close the database (a last checkpoint for SQLite) and forget its undo history."""

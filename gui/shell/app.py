@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
 from pathlib import Path
@@ -63,12 +64,15 @@ def run_app(
     screenshot: str | None = None,
     view: str = "compare",
     settings: Settings | None = None,
+    db: str | None = None,
 ) -> int:
+    """The application; ``db`` (``--db``) is the judgments database of the workspace the start
+    dialog opens when no workspace is given."""
     app = application()
     if settings is None:  # a screenshot neither reads nor writes the user's settings
         settings = Settings.at(_scratch_settings()) if screenshot else Settings()
     controller = WorkspaceController()
-    window = MainWindow(controller, settings, persist=screenshot is None)
+    window = MainWindow(controller, settings, persist=screenshot is None, db=db)
     if screenshot is not None:
         assert config is not None
         return save_screenshot(window, config, Path(screenshot), view)
@@ -130,6 +134,43 @@ def wait_until_prepared(controller: WorkspaceController, timeout_s: float = 1800
     return None
 
 
+def scratch_copy(config: WorkspaceConfig) -> WorkspaceConfig:
+    """``config`` with its judgments database replaced by a temporary copy (removed at exit):
+    the SQLite file and its write-ahead log are copied byte for byte, without opening the
+    original, so nothing the screenshot does can change it. A server database (PostgreSQL)
+    is not used at all: the screenshot then judges in a scratch file."""
+    if not config.db:
+        return config
+    import atexit
+    import shutil
+    import tempfile
+
+    from clirlens.storage.db import resolve_url, sqlite_path
+
+    original = sqlite_path(resolve_url(config.db))
+    scratch = Path(tempfile.mkdtemp(prefix="clirlens-screenshot-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    copy = scratch / "judgments.sqlite"
+    if original is None:
+        print(
+            f"clirlens: note: the screenshot does not open {config.db}: it judges in a "
+            "scratch database",
+            file=sys.stderr,
+        )
+        return dataclasses.replace(config, db=None)
+    if original.is_file():
+        for suffix in ("", "-wal"):
+            source = original.with_name(original.name + suffix)
+            if source.is_file():
+                shutil.copyfile(source, copy.with_name(copy.name + suffix))
+    print(
+        f"clirlens: note: the screenshot works on a temporary copy of {original}; "
+        "nothing is written to it",
+        file=sys.stderr,
+    )
+    return dataclasses.replace(config, db=str(copy))
+
+
 def save_screenshot(
     window: MainWindow,
     config: WorkspaceConfig,
@@ -138,7 +179,11 @@ def save_screenshot(
     size: tuple[int, int] = SCREENSHOT_SIZE,
 ) -> int:
     """Open ``config``, wait for it, select the first query, show ``view`` and save the
-    window as an image (PNG by extension). 0 on success, 2 with one line on stderr."""
+    window as an image (PNG by extension). 0 on success, 2 with one line on stderr.
+
+    A screenshot never writes to the judgments database it is given: it works on a
+    temporary copy of it (:func:`scratch_copy`), and says so on stderr."""
+    config = scratch_copy(config)
     controller = window.controller
     errors: list[Failure] = []
     controller.errorOccurred.connect(errors.append)

@@ -96,7 +96,8 @@ def build_app_parser() -> argparse.ArgumentParser:
         "--db",
         metavar="URL",
         dest="app_db",
-        help="judgments database (SQLAlchemy URL or SQLite file)",
+        help="judgments database (SQLAlchemy URL or SQLite file; default $CLIRLENS_DB, else "
+        "judgments.sqlite in the data folder); also for a workspace chosen in the start dialog",
     )
     g.add_argument(
         "--screenshot",
@@ -162,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     from clirlens.gui.shell.app import run_app
 
-    return run_app(config, screenshot=args.app_screenshot, view=args.app_view)
+    return run_app(config, screenshot=args.app_screenshot, view=args.app_view, db=args.app_db)
 
 
 if __name__ == "__main__":

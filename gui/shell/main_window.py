@@ -53,7 +53,12 @@ def _validate(config: WorkspaceConfig) -> str | None:
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, controller: WorkspaceController, settings: Settings, *, persist: bool = True
+        self,
+        controller: WorkspaceController,
+        settings: Settings,
+        *,
+        persist: bool = True,
+        db: str | None = None,
     ) -> None:
         super().__init__()
         self.context = AppContext.create(controller, settings, persist=persist)
@@ -98,8 +103,14 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser_dock)
         self.resizeDocks([self.browser_dock], [470], Qt.Orientation.Horizontal)
 
+        self.default_db = db  # --db: for a workspace the start dialog opens
         self.progress = ProgressPanel(controller.jobs)
         self.statusBar().addPermanentWidget(self.progress, 1)
+        self.db_label = QLabel()
+        self.db_label.setObjectName("dbLabel")
+        self.statusBar().addPermanentWidget(self.db_label)
+        self.context.judgments.databaseChanged.connect(self._show_database)
+        self._show_database(self.context.judgments.database_text(db))
         self._build_menus()
         QShortcut(QKeySequence("Ctrl+F"), self, self.browser.focus_filter)
         QShortcut(QKeySequence("Ctrl+L"), self, self.browser.focus_free_text)
@@ -122,6 +133,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_action)
         self.recent_menu = file_menu.addMenu("&Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        switch_db = QAction("Switch judgments &database…", self)
+        switch_db.setStatusTip("keep the judgments in another SQLite file (or a new one)")
+        switch_db.triggered.connect(self._switch_database_dialog)
+        file_menu.addAction(switch_db)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -226,6 +242,7 @@ class MainWindow(QMainWindow):
             folders=self.settings.model_folders,
             download_dir=self.settings.download_dir,
             validate=_validate,
+            db=self.default_db,
         )
         accepted = dialog.exec() == StartDialog.DialogCode.Accepted
         if self.persist:
@@ -240,6 +257,8 @@ class MainWindow(QMainWindow):
         opened = self.controller.open_workspace(config)
         if opened:
             self.message_bar.dismiss()
+            for note in self.controller.workspace.convention_notes():
+                self.message_bar.show_failure(Failure("Model conventions", note, note, True))
             if self.persist:
                 self.settings.remember_workspace(config)
                 self.settings.sync()
@@ -254,6 +273,34 @@ class MainWindow(QMainWindow):
             return
         where = f" · {direction[0]}→{direction[1]}" if direction else ""
         self.setWindowTitle(f"clirlens — {ws.config.kind} {ws.config.dataset}{where}")
+
+    def _show_database(self, text: str) -> None:
+        self.db_label.setText(f"Judgments: {text}")
+        self.db_label.setToolTip(
+            f"judgments are kept in {text} (File → Switch judgments database…)"
+        )
+
+    def switch_database(self, db: str) -> bool:
+        """Keep the judgments in ``db`` from now on (this workspace, and remembered with it)."""
+        if not self.context.judgments.switch(db):
+            return False
+        if self.persist and self.controller.workspace is not None:
+            self.settings.remember_workspace(self.controller.workspace.config)
+            self.settings.sync()
+        return True
+
+    def _switch_database_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Judgments database (a new or existing SQLite file)",
+            self.context.judgments.database_path() or "",
+            "SQLite (*.sqlite *.db);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path:
+            self.switch_database(path)
 
     def _on_error(self, failure: Failure) -> None:
         self.message_bar.show_failure(failure)

@@ -39,9 +39,16 @@ from clirlens.core.models.catalog import ModelChoice, model_choices
 from clirlens.core.types import Progress
 from clirlens.core.workspace.workspace import DTYPES, WorkspaceConfig
 from clirlens.gui.services.jobs import Failure, JobRunner
+from clirlens.gui.start.conventions import ConventionsPanel
 from clirlens.gui.widgets.model_picker import ModelPicker
+from clirlens.storage.db import default_url, describe
 
 Validator = Callable[[WorkspaceConfig], str | None]
+
+
+def default_db() -> str:
+    """Where judgments go when no database is named ($CLIRLENS_DB, else the data folder)."""
+    return describe(default_url())
 
 
 def _path_row(edit: QLineEdit, browse: Callable[[], None]) -> QWidget:
@@ -67,6 +74,7 @@ class StartDialog(QDialog):
         download_dir: str = "",
         download_url: str = XQUAD_URL,
         validate: Validator | None = None,
+        db: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Open workspace")
@@ -144,13 +152,26 @@ class StartDialog(QDialog):
         options.addRow("Subset", subset_row)
         options.addRow("Precision", self.dtype)
 
+        # judgments database
+        self.db_edit = QLineEdit(db or "")
+        self.db_edit.setPlaceholderText(f"default: {default_db()}")
+        self.db_edit.setToolTip(
+            "where judgments are kept: a SQLite file or a SQLAlchemy URL "
+            "(e.g. postgresql+psycopg://user@host/db); $CLIRLENS_DB when empty"
+        )
+        options.addRow("Judgments database", _path_row(self.db_edit, self._browse_db))
+
         # models
         self.picker = ModelPicker(
             choices if choices is not None else model_choices(folders or []), offline
         )
-        models_box = QGroupBox("Models (tick two or more)")
+        self.conventions = ConventionsPanel()
+        self.picker.currentChanged.connect(self.conventions.show_arg)
+        self.conventions.argChanged.connect(self.picker.rebind)
+        models_box = QGroupBox("Models (tick two or more; select one to see its conventions)")
         mb = QVBoxLayout(models_box)
-        mb.addWidget(self.picker)
+        mb.addWidget(self.picker, 1)
+        mb.addWidget(self.conventions)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("formError")
@@ -192,6 +213,8 @@ class StartDialog(QDialog):
                 combo.setCurrentText(langs[0])
         self.subset.setValue(config.subset or 0)
         self.dtype.setCurrentText(config.dtype)
+        if config.db:
+            self.db_edit.setText(config.db)
         self.picker.set_selected(list(config.models))
 
     def config(self) -> WorkspaceConfig:
@@ -222,6 +245,7 @@ class StartDialog(QDialog):
             doc_langs=doc_langs,
             subset=self.subset.value() or None,
             dtype=self.dtype.currentText(),
+            db=self.db_edit.text().strip() or None,
         )
 
     def show_error(self, text: str) -> None:
@@ -259,6 +283,17 @@ class StartDialog(QDialog):
     def _browse_beir(self) -> None:
         self.beir_radio.setChecked(True)
         self._browse(self.beir_edit, "BEIR folder")
+
+    def _browse_db(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Judgments database (a new or existing SQLite file)",
+            self.db_edit.text() or str(default_db()),
+            "SQLite (*.sqlite *.db);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path:
+            self.db_edit.setText(path)
 
     def _browse_download(self) -> None:
         self.download_radio.setChecked(True)

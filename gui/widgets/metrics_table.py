@@ -37,7 +37,7 @@ class MetricsTable(QTableWidget):
             return
         rows = _with_deltas(r)
         two = len(r.sources) > 1
-        has_ot = any(x.ot_cost is not None for x in rows)
+        has_ot = any(x.ot_cost is not None for x in r.rows())
         head = ["qrels"] * two + ["direction", "model", "queries", *r.measures]
         head += ["OT cost", "OT P@1"] * has_ot
         self.setColumnCount(len(head))

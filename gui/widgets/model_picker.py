@@ -6,6 +6,7 @@ note says how to get one (never a traceback)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -43,6 +44,7 @@ ORIGIN = {
 
 class ModelPicker(QWidget):
     selectionChanged = Signal()
+    currentChanged = Signal(str)  # the ``--model`` value of the highlighted model ("" none)
 
     def __init__(
         self, choices: list[ModelChoice], offline: bool | None = None, parent: QWidget | None = None
@@ -79,6 +81,7 @@ class ModelPicker(QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(self.help_label)
         self.list.itemChanged.connect(self._on_item_changed)
+        self.list.currentItemChanged.connect(self._on_current_changed)
         for choice in choices:
             self._add(choice, checked=False)
         self._update_help()
@@ -94,11 +97,35 @@ class ModelPicker(QWidget):
                 return item
         return None
 
+    @staticmethod
+    def _text(choice: ModelChoice) -> str:
+        suffix = "" if choice.local else "  — download"
+        head = choice.arg.split(";", 1)[0]
+        bound = (
+            f" · as {head.split('=', 1)[0]}" if "=" in head and choice.origin != "custom" else ""
+        )
+        hand = " · conventions set by hand" if ";" in choice.arg else ""
+        return f"{choice.label}   [{ORIGIN.get(choice.origin, '')}]{bound}{hand}{suffix}"
+
+    def rebind(self, old: str, new: str) -> None:
+        """The model listed as ``old`` runs as ``new`` (bound to a preset, or conventions set
+        by hand): the same folder, another ``--model`` value."""
+        item = self._find(old)
+        if item is None or old == new:
+            return
+        choice = dataclasses.replace(item.data(Qt.ItemDataRole.UserRole), arg=new)
+        item.setData(Qt.ItemDataRole.UserRole, choice)
+        item.setText(self._text(choice))
+        item.setToolTip(f"{choice.arg}\n{choice.detail}")
+        self.selectionChanged.emit()
+
+    def _on_current_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
+        self.currentChanged.emit(item.data(Qt.ItemDataRole.UserRole).arg if item else "")
+
     def _add(self, choice: ModelChoice, checked: bool) -> QListWidgetItem:
         item = self._find(choice.arg)
         if item is None:
-            suffix = "" if choice.local else "  — download"
-            item = QListWidgetItem(f"{choice.label}   [{ORIGIN.get(choice.origin, '')}]{suffix}")
+            item = QListWidgetItem(self._text(choice))
             item.setData(Qt.ItemDataRole.UserRole, choice)
             item.setToolTip(f"{choice.arg}\n{choice.detail}")
             flags = Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable
@@ -158,10 +185,11 @@ class ModelPicker(QWidget):
         self._show_error("")
         key = str(path.resolve())
         self.added_folders.append(key)
-        self._add(
+        item = self._add(
             ModelChoice(key, f"{path.name}  ({path.parent})", "folder", True, "local folder"),
             checked=True,
         )
+        self.list.setCurrentItem(item)  # its conventions show at once (a guess is flagged)
         self._update_help()
         return True
 
