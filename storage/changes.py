@@ -8,6 +8,7 @@ import enum
 import json
 import math
 import operator
+import unicodedata
 from datetime import datetime
 from typing import NamedTuple
 
@@ -77,7 +78,10 @@ def check_seconds(seconds: float | None) -> float | None:
 def check_name(kind: str, name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise UserError(f"{kind} name must be a non-empty string, got {name!r}")
-    if name != name.strip() or any(c.isspace() and c != " " for c in name):
+    if name != name.strip() or any(
+        (c.isspace() and c != " ") or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co")
+        for c in name
+    ):
         raise UserError(f"{kind} name {name!r} has leading/trailing spaces or control characters")
     return name
 

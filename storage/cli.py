@@ -26,7 +26,7 @@ def load_campaign_qrels(
     from .judging import campaign_qrels
     from .repository import JudgmentRepository
 
-    with JudgmentRepository.open(db) as repo:
+    with JudgmentRepository.open(db, create=False) as repo:
         found = campaign_qrels(
             repo, campaign, annotator=annotator, method=method, min_grade=min_grade
         )
@@ -110,16 +110,17 @@ def add_parsers(subparsers: Subcommands) -> None:
     p.set_defaults(func=cmd_campaigns_list)
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
+    """The database of ``--db``; only importing may create it."""
     from .repository import JudgmentRepository
 
-    return JudgmentRepository.open(args.db)
+    return JudgmentRepository.open(args.db, create=create)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from .exchange import import_qrels_file
 
-    with _open(args) as repo:
+    with _open(args, create=True) as repo:
         s = import_qrels_file(repo, args.file, args.campaign, args.annotator)
     created = "; created the campaign" if s.created_campaign else ""
     print(
@@ -170,6 +171,11 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_campaigns_list(args: argparse.Namespace) -> int:
+    from .db import exists
+
+    if args.db is None and not exists(None):  # the default database, not made yet
+        print("no campaigns yet", file=sys.stderr)
+        return 0
     with _open(args) as repo:
         rows = [(c, repo.progress(c.name)) for c in repo.campaigns()]
     if not rows:

@@ -62,6 +62,14 @@ DEFAULT_FILENAME = "judgments.sqlite"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 SQLITE_SYNCHRONOUS = "FULL"
+# the tables of clirlens' schema at each Alembic revision (a test holds the newest to the
+# migrations): a file claiming one of these revisions with other tables is not ours
+_V1 = frozenset({"annotators", "campaigns", "pool_items", "pool_sources", "judgments"})
+SCHEMA_TABLES: dict[str, frozenset[str]] = {
+    "0001": _V1,
+    "0002": _V1,
+    "0003": _V1 | {"judgment_history"},
+}
 # execution option that makes a SQLite transaction start with a plain (deferred) BEGIN
 READ_ONLY = "clirlens_read_only"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -105,6 +113,13 @@ def sqlite_path(url: URL) -> Path | None:
     if url.database.startswith("file:") or url.query.get("mode") == "memory":
         return None
     return Path(url.database)
+
+
+def exists(db: str | os.PathLike[str] | URL | None = None) -> bool:
+    """Whether there is a database to read: a non-empty SQLite file, or any server URL
+    (which only connecting can tell)."""
+    path = sqlite_path(resolve_url(db))
+    return path is None or (path.is_file() and path.stat().st_size > 0)
 
 
 def describe(url: URL) -> str:
@@ -244,20 +259,28 @@ def backup_sqlite(path: Path, revision: str | None) -> Path:
     while dest.exists():
         dest = path.with_name(f"{path.stem}.{stamp}-{n}{tag}.bak{path.suffix}")
         n += 1
+    # written under a temporary name and renamed when whole: a killed backup leaves no
+    # *.bak file that looks like one
+    partial = dest.with_name(f".{dest.name}.partial")
     src = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        dst = sqlite3.connect(dest)
+        dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
         finally:
             dst.close()
+        os.replace(partial, dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         src.close()
     return dest
 
 
 def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
-    """Tables and Alembic revision of an existing SQLite file, read without writing to it."""
+    """Tables and Alembic revision of an existing SQLite file, read without writing to it
+    (and its pages checked: a damaged file is refused before anything writes to it)."""
     with open(path, "rb") as f:
         header = f.read(len(SQLITE_MAGIC))
     if header != SQLITE_MAGIC:
@@ -272,14 +295,34 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
             if "alembic_version" in tables:
                 row = con.execute("SELECT version_num FROM alembic_version").fetchone()
                 rev = row[0] if row else None
+            check = con.execute("PRAGMA quick_check").fetchone()
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise UserError(f"{path} is not a readable SQLite database: {one_line(exc)}") from None
+        raise UserError(
+            f"{path} is not a readable SQLite database ({one_line(exc)}); it was left "
+            "untouched: restore it from a backup (*.bak.sqlite beside it) or choose another --db"
+        ) from None
+    if check is None or check[0] != "ok":
+        raise UserError(
+            f"{path} is damaged ({check[0] if check else 'no answer'}); it was left untouched: "
+            "restore it from a backup (*.bak.sqlite beside it) or choose another --db"
+        )
     return tables - {"sqlite_sequence"}, rev
 
 
 def _check_known(where: str, tables: set[str], revision: str | None) -> None:
+    """Refuse anything that is not a clirlens judgments database (tables and revision), or
+    one newer than this clirlens knows, before anything is written to it."""
+    if revision is not None and revision in SCHEMA_TABLES:
+        own = tables - {"alembic_version"}
+        if own != SCHEMA_TABLES[revision]:
+            shown = ", ".join(sorted(own)[:6]) or "no tables"
+            raise UserError(
+                f"{where} is not a clirlens judgments database: it claims schema revision "
+                f"{revision} but holds {shown}; it was left untouched, choose another --db"
+            )
+        return
     if revision is None:
         foreign = sorted(t for t in tables if t != "alembic_version")
         if foreign:
@@ -300,11 +343,13 @@ def open_database(
     db: str | os.PathLike[str] | URL | None = None,
     *,
     migrate: bool = True,
+    create: bool = True,
     synchronous: str = SQLITE_SYNCHRONOUS,
 ) -> Engine:
     """Check, back up and upgrade the database as described in the module docstring; return
     an engine at head (close it with :func:`close_engine`). With ``migrate=False`` a database
-    behind head is refused instead."""
+    behind head is refused instead; with ``create=False`` (commands that only read) a
+    database that does not exist yet is an error, and nothing is created."""
     url = resolve_url(db)
     where = describe(url)
     path = sqlite_path(url)
@@ -313,6 +358,11 @@ def open_database(
             raise UserError(f"{path} is a folder, not a SQLite database file")
         if path.exists() and path.stat().st_size > 0:
             _check_known(where, *_inspect_sqlite_file(path))
+        elif not create:
+            raise UserError(
+                f"no judgments database at {path}: check the path (or --db / $CLIRLENS_DB); "
+                "importing judgments or creating a campaign makes one"
+            )
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -329,6 +379,8 @@ def open_database(
                 f"cannot open the judgments database {where}: {one_line(exc.orig)}"
             ) from None
         _check_known(where, tables, current)
+        if not create and current is None:
+            raise UserError(f"{where} holds no clirlens judgments yet (nothing to read)")
         if current != head_revision():
             if not migrate:
                 raise UserError(

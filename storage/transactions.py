@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from clirlens.core.errors import UserError
@@ -34,10 +34,17 @@ class RepositoryBase:
         self._read_engine = engine.execution_options(**{READ_ONLY: True})
 
     @classmethod
-    def open(cls: type[R], db: str | os.PathLike[str] | None = None, **options: str) -> R:
+    def open(
+        cls: type[R],
+        db: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        **options: str,
+    ) -> R:
         """Open (check, back up, migrate) the database ``db``: see
-        :func:`clirlens.storage.db.open_database` (``options``: ``synchronous``)."""
-        return cls(open_database(db, **options))  # type: ignore[arg-type]
+        :func:`clirlens.storage.db.open_database` (``create=False`` for reading only: a
+        database that does not exist is an error; ``options``: ``synchronous``)."""
+        return cls(open_database(db, create=create, **options))  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Close the database connections (and, for SQLite, checkpoint what was judged)."""
@@ -63,8 +70,13 @@ class RepositoryBase:
                         f"lost the connection to the judgments database "
                         f"{describe(self.engine.url)}: {one_line(exc.orig)}"
                     ) from None
+                if isinstance(exc, IntegrityError):
+                    raise  # a race the caller resolves (a name taken meanwhile, …)
                 if not is_transient(exc):
-                    raise
+                    raise UserError(
+                        f"the judgments database {describe(self.engine.url)} refused this "
+                        f"change, nothing was written: {one_line(exc.orig)}"
+                    ) from None
                 if attempt >= MAX_ATTEMPTS:
                     raise UserError(
                         f"the judgments database {describe(self.engine.url)} stayed busy "

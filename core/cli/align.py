@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from clirlens.core.cli.common import Subcommands, add_runtime_args, positive_int, split_langs
 from clirlens.core.errors import UserError
-from clirlens.core.ot.problem import DEFAULT_OT, DEFAULT_SCORING, LOG_DOMAIN_BELOW, OTParams
+from clirlens.core.ot.problem import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_OT,
+    DEFAULT_SCORING,
+    LOG_DOMAIN_BELOW,
+    OTParams,
+)
 
 
 def add_parsers(sub: Subcommands) -> None:
@@ -149,6 +156,18 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--layer", type=int, default=-1, help="hidden layer (default -1: last; 0: embeddings)"
     )
+    g.add_argument(
+        "--max-iter",
+        type=positive_int,
+        default=DEFAULT_MAX_ITER,
+        help=f"iterations of the entropic solvers (default {DEFAULT_MAX_ITER})",
+    )
+    g.add_argument(
+        "--accept-unconverged",
+        action="store_true",
+        help="print a plan whose solver stopped before converging instead of refusing it "
+        "(align-score: no warning)",
+    )
 
 
 def ot_params(args: argparse.Namespace) -> OTParams:
@@ -167,8 +186,10 @@ def ot_params(args: argparse.Namespace) -> OTParams:
 
 
 def _encoder(spec, args):
+    from clirlens.core.cli.common import check_device
     from clirlens.core.models.encoder import Encoder
 
+    check_device(args.device)
     return Encoder(spec, device=args.device, dtype=args.dtype, batch_size=args.batch_size)
 
 
@@ -195,9 +216,16 @@ def cmd_align(args: argparse.Namespace) -> int:
         source_role=args.source_role,
         target_role=args.target_role,
         weights=params.weights,
+        max_iter=args.max_iter,
         **params.solve_args(),
     )
     alignment = run(job)
+    if not alignment.converged and not args.accept_unconverged:
+        raise UserError(
+            f"the transport plan did not converge ({alignment.solver}, ε={alignment.epsilon:g}, "
+            f"{alignment.iterations} iterations): use a larger --eps, more --max-iter, --emd "
+            "for the exact plan, or --accept-unconverged to print it anyway"
+        )
     if args.json:
         print(json.dumps(alignment.to_json(), ensure_ascii=False))
     else:
@@ -264,9 +292,20 @@ def cmd_align_score(args: argparse.Namespace) -> int:
             cache=cache,
             params=params,
             options=ScoringOptions(args.pivot, args.n, args.pairs, args.pick),
+            max_iter=args.max_iter,
         ),
         quiet=args.quiet,
     )
+    failed = [s for s in scores if s.unconverged]
+    if failed and not args.accept_unconverged:  # flagged in the table too
+        s = failed[0]
+        print(
+            f"clirlens: warning: {sum(x.unconverged for x in failed)} of "
+            f"{sum(x.problems for x in scores)} transport problems stopped before converging "
+            f"(e.g. {s.model} {s.lang}, ε={s.epsilon:g}); their costs are approximate: a larger "
+            "--eps or more --max-iter helps",
+            file=sys.stderr,
+        )
     if args.json:
         print(
             json.dumps(

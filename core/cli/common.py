@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -120,6 +121,7 @@ def workspace_config(args: argparse.Namespace, **extra: Any) -> WorkspaceConfig:
     """The :class:`WorkspaceConfig` the data, model and runtime flags describe."""
     from clirlens.core.workspace.workspace import WorkspaceConfig
 
+    check_device(args.device)
     beir = getattr(args, "beir", None)
     qtext, dtext = args.query_langs, args.doc_langs
     if beir is None:
@@ -157,17 +159,60 @@ def add_runtime_args(p: argparse.ArgumentParser, progress: bool = True) -> None:
         "bfloat16 (norm statistics and pooling in fp32), much faster on CPUs with AMX or "
         "AVX512-BF16",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument(
+        "--device", type=device_arg, default="auto", help="auto (default), cpu, cuda, cuda:N, mps"
+    )
     p.add_argument("--batch-size", type=positive_int, default=32)
     if progress:
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
 def split_langs(value: str, what: str) -> list[str]:
-    langs = [x.strip() for x in value.split(",") if x.strip()]
+    """Comma-separated language codes, lower-cased (``TH`` is ``th``); each must look like a
+    code (the dataset then says whether it has it)."""
+    langs = [x.strip().lower() for x in value.split(",") if x.strip()]
     if not langs:
         raise UserError(f"{what}: no language given in {value!r}")
+    for lang in langs:
+        if not _LANG.fullmatch(lang):
+            raise UserError(f"{what}: {lang!r} is not a language code (e.g. th, en, zh-cn)")
     return langs
+
+
+_LANG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)?")
+DEVICES = re.compile(r"auto|cpu|mps|cuda(?::[0-9]+)?")
+
+
+def device_arg(value: str) -> str:
+    """``--device``: checked when the arguments are parsed, not when a model first loads (a
+    run served from the cache never loads one)."""
+    device = value.strip().lower()
+    if not DEVICES.fullmatch(device):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a device (auto, cpu, cuda, cuda:N, mps)"
+        )
+    return device
+
+
+def check_device(device: str) -> None:
+    """That ``device`` exists here (imports torch only for cuda and mps)."""
+    if device in ("auto", "cpu"):
+        return
+    import torch
+
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError(
+                f"--device {device}: this torch build has no usable CUDA GPU "
+                "(a CPU build, or no GPU here); use --device cpu or auto"
+            )
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise UserError(
+                f"--device {device}: there are {torch.cuda.device_count()} CUDA devices here"
+            )
+    elif device == "mps" and not torch.backends.mps.is_available():
+        raise UserError("--device mps: Apple's MPS is not available here; use --device cpu or auto")
 
 
 def positive_int(value: str) -> int:

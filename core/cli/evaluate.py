@@ -17,7 +17,6 @@ from clirlens.core.cli.common import (
     add_model_args,
     load_judgments,
     positive_int,
-    split_langs,
     workspace_config,
 )
 from clirlens.core.errors import UserError
@@ -111,10 +110,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from clirlens.core.evaluation.significance import N_RESAMPLES
     from clirlens.core.progress import run_with_bar
     from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
-    from clirlens.core.workspace.results import save_report
+    from clirlens.core.workspace.results import check_out, save_report
 
-    measures = tuple(split_langs(args.measures, "--measures"))
+    measures = tuple(x.strip() for x in args.measures.split(",") if x.strip())
     choice = args.qrels or ("both" if args.campaign else "gold")
+    if args.out:
+        check_out(args.out, args.force)  # before any work: a bad --out fails at once
     if choice != "gold" and not args.campaign:
         raise UserError(f"--qrels {choice} needs judgments: add --campaign NAME")
     workspace = open_workspace(args)
@@ -143,7 +144,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(format_table(report))
     if args.out:
-        save_report(report, args.out, eval_config(args, workspace, plan))
+        save_report(report, args.out, eval_config(args, workspace, plan), replace=args.force)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from clirlens.core.cli.common import Subcommands
 from clirlens.core.errors import UserError
@@ -26,17 +28,25 @@ def core_registrars() -> list[Registrar]:
     return [importlib.import_module(f"clirlens.core.cli.{m}").add_parsers for m in CORE_COMMANDS]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with clirlens' one-line errors: a usage error says what is wrong and where the
+    help is, instead of a usage block and the error on a line of its own."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"clirlens: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser(
     registrars: Sequence[Registrar] = (), prog: str = "clirlens", description: str | None = None
 ) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=prog,
         description=description
         or "Cross-lingual retrieval workbench: compare dense "
         "retrievers on XQuAD and other corpora, inspect OT token alignments, judge relevance.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for register in [*core_registrars(), *registrars]:
         register(sub)
     return parser
@@ -51,8 +61,27 @@ def _version() -> str:
         return "unknown"
 
 
+class _StderrHandler(logging.Handler):
+    """clirlens' warnings as ``clirlens: warning: …`` lines on the stderr of the moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"clirlens: warning: {record.getMessage()}", file=sys.stderr)
+        except Exception:  # a warning must never become the error
+            self.handleError(record)
+
+
+def show_warnings() -> None:
+    """Route the ``clirlens`` loggers' warnings to stderr, once per process."""
+    logger = logging.getLogger("clirlens")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler(logging.WARNING))
+        logger.setLevel(logging.WARNING)
+
+
 def dispatch(args: argparse.Namespace) -> int:
     """Run a parsed command inside the error boundary."""
+    show_warnings()
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
@@ -61,6 +90,13 @@ def dispatch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("clirlens: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``clirlens search … | head -1``): stop quietly; stdout is
+        # pointed at /dev/null so the interpreter's final flush cannot fail again
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as if killed by SIGPIPE, like other command-line tools
 
 
 def main(argv: Sequence[str] | None = None, registrars: Sequence[Registrar] = ()) -> int:

@@ -19,13 +19,13 @@ Reading is a generator yielding :class:`Progress` by bytes read (:func:`load_bei
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from clirlens.core.errors import DataError
+from clirlens.core.jsonio import parse_json
 from clirlens.core.progress import Job, Throttle, run
 from clirlens.core.types import Passage, Progress, Qrels, Query, RetrievalTask
 
@@ -62,10 +62,7 @@ def _json_records(path: Path, counter: _Bytes) -> Iterator[tuple[str, dict[str, 
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{where}: invalid JSON at column {e.colno}: {e.msg}") from None
+        obj = parse_json(line, where)
         if not isinstance(obj, dict):
             raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
         yield where, obj

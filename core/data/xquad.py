@@ -22,7 +22,6 @@ parallel to the reference (English when its file is present, else the first file
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import threading
@@ -33,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from clirlens.core.errors import DataError
+from clirlens.core.jsonio import parse_json
 from clirlens.core.types import Answer, Passage, Qrels, Query, RetrievalTask
 
 LOW_RESOURCE: tuple[str, ...] = ("el", "hi", "ro", "th", "tr")
@@ -94,14 +94,7 @@ def _parse(path: Path, lang: str) -> _Parsed:
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 ({e.reason} at byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise DataError(
-            f"{path}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
-        ) from None
+    doc = parse_json(raw, str(path))
     articles = _get(doc, "data", list, "top level", file)
     passages, queries, gold, answers, structure = [], [], {}, {}, []
     for ai, article in enumerate(articles):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ class Encoder:
         dtype: str = "fp32",
         batch_size: int = 32,
         packed: bool = True,
+        memo_dir: Path | None = None,
     ) -> None:
         if spec.kind != "dense":
             raise ModelError(f"model {spec.name!r} is not a dense encoder")
@@ -54,6 +56,7 @@ class Encoder:
         self.dtype = dtype
         self.batch_size = batch_size
         self.packed = packed
+        self.memo_dir = memo_dir  # where the weight-hash memo lives (the cache's folder)
         self._loaded: LoadedModel | None = None
         self._resolved: ResolvedModel | None = None
 
@@ -61,7 +64,7 @@ class Encoder:
     @property
     def loaded(self) -> LoadedModel:
         if self._loaded is None:
-            self._loaded = load(self.requested, self.device_request, self.dtype)
+            self._loaded = load(self.requested, self.device_request, self.dtype, self.memo_dir)
         return self._loaded
 
     @property
@@ -71,7 +74,7 @@ class Encoder:
         if self._loaded is not None:
             return self._loaded.resolved
         if self._resolved is None:
-            self._resolved = resolve(self.requested)
+            self._resolved = resolve(self.requested, self.memo_dir)
         return self._resolved
 
     @property

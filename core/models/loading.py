@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clirlens.core.errors import ModelError
+from clirlens.core.errors import ModelError, library_message
 from clirlens.core.models.spec import ModelSpec
 from clirlens.core.models.st_files import apply_sentence_transformers_config, cap_max_length
 from clirlens.core.paths import cache_dir
@@ -40,8 +40,9 @@ class ResolvedModel:
     revision: str  # hub commit hash, or "sha256:<weights hash>" for a local directory
 
 
-def resolve(spec: ModelSpec) -> ResolvedModel:
-    """Locate ``spec``'s files (downloading from the hub when allowed and needed)."""
+def resolve(spec: ModelSpec, memo_dir: Path | None = None) -> ResolvedModel:
+    """Locate ``spec``'s files (downloading from the hub when allowed and needed);
+    ``memo_dir`` keeps the memo of local weight hashes (default: the cache folder)."""
     if spec.kind != "dense":
         raise ModelError(f"model {spec.name!r} is not a dense encoder")
     local = Path(spec.source).expanduser()
@@ -51,7 +52,7 @@ def resolve(spec: ModelSpec) -> ResolvedModel:
             raise ModelError(
                 f"model directory {path} has no config.json: not a transformers model folder"
             )
-        revision = "sha256:" + weights_hash(path)
+        revision = "sha256:" + weights_hash(path, memo_dir)
     else:
         path, revision = _snapshot(spec)
     completed = cap_max_length(apply_sentence_transformers_config(spec, path), path)
@@ -139,18 +140,27 @@ def _has_weights(path: Path) -> bool:
     return any(path.glob("*.safetensors")) or (path / "pytorch_model.bin").is_file()
 
 
-def weights_hash(path: Path) -> str:
-    """sha256 over the weight files of a local model folder, remembered per (size, mtime)
-    so a 500 MB file is hashed once, not at every start."""
+def weights_hash(path: Path, memo_dir: Path | None = None) -> str:
+    """sha256 over the weight files of a local model folder, remembered so a 500 MB file is
+    hashed once, not at every start.
+
+    The memo is keyed by each file's inode, size, modification and *change* time: a copy
+    can keep the modification time (``cp -p``, ``touch -r``, unpacking an archive) but not
+    the inode change time, which the system sets on every write, so new weights of the same
+    size are never taken for the old ones."""
     files = sorted(path.glob("*.safetensors")) or sorted(path.glob("pytorch_model*.bin"))
     if not files:
         raise ModelError(f"model directory {path} has no model.safetensors or pytorch_model.bin")
-    memo_file = cache_dir() / "weight-hashes.json"
+    memo_file = (memo_dir or cache_dir()) / "weight-hashes.json"
     try:
         memo = json.loads(memo_file.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         memo = {}
-    stamp = ";".join(f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+    stamp = ";".join(
+        f"{f}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+        for f in files
+        if (st := f.stat())
+    )
     if memo.get(stamp):
         return memo[stamp]
     h = hashlib.sha256()
@@ -195,11 +205,13 @@ def pick_device(device: str = "auto") -> str:
     return "cpu"
 
 
-def load(spec: ModelSpec, device: str = "auto", dtype: str = "fp32") -> LoadedModel:
+def load(
+    spec: ModelSpec, device: str = "auto", dtype: str = "fp32", memo_dir: Path | None = None
+) -> LoadedModel:
     """Tokenizer and model for ``spec``, reused within the process."""
     if dtype not in ("fp32", "bf16"):
         raise ModelError(f"dtype {dtype!r} is not supported (fp32 or bf16)")
-    resolved = resolve(spec)
+    resolved = resolve(spec, memo_dir)
     dev = pick_device(device)
     # weights stay fp32 whatever ``dtype`` is (bf16 runs under autocast or from the packed
     # path's own bf16 copy, see encoder), so an fp32 and a bf16 encoder share one copy
@@ -225,24 +237,66 @@ def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedMo
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     except Exception as exc:
         raise ModelError(
-            f"model {resolved.spec.source!r}: cannot load its tokenizer from "
-            f"{path} ({type(exc).__name__}: {exc})"
+            f"model {resolved.spec.source!r}: cannot load its tokenizer from {path} "
+            f"({library_message(exc)})"
         ) from None
     fix_letter_case(tokenizer, resolved.spec.lowercase)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its tables of missing weights: checked below instead
     try:
-        model = AutoModel.from_pretrained(
+        model, info = AutoModel.from_pretrained(
             path,
             trust_remote_code=False,
             dtype=torch.float32,
             use_safetensors=True if any(path.glob("*.safetensors")) else None,
+            output_loading_info=True,
         )
     except Exception as exc:
         raise ModelError(
-            f"model {resolved.spec.source!r}: cannot load its weights from "
-            f"{path} ({type(exc).__name__}: {exc})"
+            f"model {resolved.spec.source!r}: cannot load its weights from {path} "
+            f"({library_message(exc)})"
         ) from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    check_weights(path, info, len(model.state_dict()))
     model.eval().to(device)
     return LoadedModel(resolved, tokenizer, model, device, dtype)
+
+
+# weights a retriever does not use (an unused pooler, heads of other tasks): not loading
+# them changes no embedding
+_UNUSED = ("pooler.", "cls.", "lm_head.", "classifier.", "qa_outputs.", "score.")
+
+
+def _unused(key: str) -> bool:
+    return key.endswith("position_ids") or any(key.startswith(p) or f".{p}" in key for p in _UNUSED)
+
+
+def check_weights(path: Path, info: dict[str, Any], total: int) -> None:
+    """Refuse a model whose weight file does not hold its architecture's tensors:
+    transformers would initialise the missing layers at random and carry on, and every
+    embedding would be silently wrong (and cached). Missing or mismatched backbone
+    tensors, or backbone tensors the architecture has no place for, are a
+    :class:`ModelError`; heads a retriever does not use may be missing or extra."""
+    missing = sorted(k for k in info.get("missing_keys", ()) if not _unused(k))
+    unexpected = sorted(k for k in info.get("unexpected_keys", ()) if not _unused(k))
+    mismatched = sorted(
+        str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys", ())
+    )
+    if not (missing or unexpected or mismatched):
+        return
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} of its {total} tensors are missing (e.g. {missing[0]})")
+    if mismatched:
+        parts.append(f"{len(mismatched)} have the wrong shape (e.g. {mismatched[0]})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} are not in its architecture (e.g. {unexpected[0]})")
+    raise ModelError(
+        f"model folder {path}: the weights do not match config.json ({'; '.join(parts)}), so "
+        "layers would run with random values: check that the weights and config.json belong "
+        "to the same model"
+    )
 
 
 def fix_letter_case(tokenizer: Any, lowercase: bool | None) -> None:

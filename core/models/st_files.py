@@ -8,10 +8,10 @@ normalisation from a ``Normalize`` module, ``max_seq_length`` from
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from clirlens.core.errors import ModelError
+from clirlens.core.errors import ModelError, UserError
+from clirlens.core.jsonio import parse_json
 from clirlens.core.models.spec import ModelSpec
 
 
@@ -124,6 +124,10 @@ def _read_json(path: Path) -> object | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: unreadable JSON ({exc})") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        return parse_json(raw, str(path))
+    except UserError as exc:
+        raise ModelError(str(exc)) from None

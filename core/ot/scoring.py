@@ -306,6 +306,7 @@ def score_languages(
     params: OTParams = DEFAULT_OT,
     options: ScoringOptions = DEFAULT_SCORING,
     cache: TokenStateCache | None = None,
+    max_iter: int = DEFAULT_MAX_ITER,
 ) -> Job[list[LanguageScore]]:
     """:func:`score_language` for every model and language (model-major order), sharing one
     token-state cache so each pivot question is encoded once per model."""
@@ -314,7 +315,7 @@ def score_languages(
     for enc in encoders:
         for lang in langs:
             score = yield from score_language(
-                enc, data, lang, params=params, options=options, cache=cache
+                enc, data, lang, params=params, options=options, cache=cache, max_iter=max_iter
             )
             out.append(score)
     return out

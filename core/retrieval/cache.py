@@ -6,10 +6,16 @@ of every payload file. Writes go to a temporary sibling directory that is rename
 (atomic on one file system), so a reader sees a whole entry or none. On read, an entry whose
 meta is missing or unreadable, whose fingerprints differ, or whose files fail their checksum
 is reported, deleted and rebuilt: a partial or corrupted cache is never used silently.
+
+A cache that cannot be written (read-only, disk full, a file where a folder should be) is
+not an error: the work is done without keeping it, with one warning naming the folder, and
+the cache stops trying to write for the rest of the run. A cache root that is a file is a
+one-line :class:`~clirlens.core.errors.UserError` when it is opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clirlens.core.errors import UserError
 from clirlens.core.hashing import file_sha256
 from clirlens.core.paths import cache_dir
 
@@ -31,8 +38,14 @@ class Cache:
     """A directory of checksummed entries. ``root`` defaults to :func:`cache_dir`."""
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        self.root = Path(root) if root else cache_dir()
+        self.root = Path(root).expanduser() if root else cache_dir()
+        if self.root.exists() and not self.root.is_dir():
+            raise UserError(
+                f"cache folder {self.root} is a file: point --cache-dir (or "
+                "$CLIRLENS_CACHE_DIR) at a folder"
+            )
         self.events: list[str] = []  # "hit:<key>", "miss:<key>", "corrupt:<key>" (for tests/UI)
+        self.writable = True  # False after a write failed: the rest of the run computes only
 
     def _entry(self, kind: str, key: str) -> Path:
         return self.root / kind / key
@@ -43,6 +56,12 @@ class Cache:
         entry = self._entry(kind, key)
         if not entry.exists():
             self.events.append(f"miss:{key}")
+            return None
+        if not entry.is_dir():  # something else wrote a file there: not an entry of ours
+            log.warning("cache entry %s is not a folder; rebuilding it", entry)
+            self.events.append(f"corrupt:{key}")
+            with contextlib.suppress(OSError):
+                entry.unlink()
             return None
         problem = self._check(entry, meta_expected)
         if problem is None:
@@ -56,7 +75,7 @@ class Cache:
     def _check(self, entry: Path, meta_expected: dict) -> str | None:
         try:
             meta = json.loads((entry / "meta.json").read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return "meta.json missing or unreadable"
         for k, v in meta_expected.items():
             if meta.get(k) != v:
@@ -71,9 +90,26 @@ class Cache:
             return "no payload recorded"
         return None
 
-    def store(self, kind: str, key: str, meta: dict, write: Callable[[Path], None]) -> Path:
-        """Create an entry atomically: ``write(tmpdir)`` writes the payload files."""
+    def store(self, kind: str, key: str, meta: dict, write: Callable[[Path], None]) -> Path | None:
+        """Create an entry atomically: ``write(tmpdir)`` writes the payload files. When the
+        cache cannot be written the entry is not kept (one warning; None is returned)."""
+        if not self.writable:
+            return None
         final = self._entry(kind, key)
+        try:
+            return self._store(final, key, meta, write)
+        except OSError as exc:
+            self.writable = False
+            log.warning(
+                "cannot write the cache %s (%s): continuing without caching",
+                self.root,
+                exc.strerror or exc,
+            )
+            return None
+
+    def _store(self, final: Path, key: str, meta: dict, write: Callable[[Path], None]) -> Path:
+        if final.parent.exists() and not final.parent.is_dir():
+            final.parent.unlink()  # a file where the kind's folder belongs
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         try:
@@ -85,8 +121,10 @@ class Cache:
             }
             full = {**meta, "files": files, "created": time.time()}
             (tmp / "meta.json").write_text(json.dumps(full, indent=1, sort_keys=True))
-            if final.exists():  # a concurrent writer or a damaged entry: replace it
+            if final.is_dir():  # a concurrent writer or a damaged entry: replace it
                 shutil.rmtree(final, ignore_errors=True)
+            elif final.exists():
+                final.unlink()
             os.replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -144,8 +144,9 @@ def make_retriever(
 ) -> Retriever:
     if spec.kind == "bm25":
         return BM25Retriever(spec.name)
+    cache = cache or Cache()
     return DenseRetriever(
-        Encoder(spec, device=device, dtype=dtype, batch_size=batch_size),
+        Encoder(spec, device=device, dtype=dtype, batch_size=batch_size, memo_dir=cache.root),
         cache=cache,
         index_config=index_config,
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from clirlens.core.data import trec
+from clirlens.core.errors import UserError
 from clirlens.core.evaluation.report import Report
 from clirlens.core.evaluation.tables import to_csv, to_latex
 
@@ -101,12 +102,52 @@ def per_query_csv(report: Report) -> str:
     return buf.getvalue()
 
 
+def check_out(out: str | os.PathLike[str], force: bool = False) -> Path:
+    """Make sure the report can be written into ``out`` before any work starts: a new or
+    empty folder (an earlier run's files are only replaced with ``force``), that this
+    process can write. Creates the folder; :class:`UserError` in one line otherwise."""
+    folder = Path(out).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder} is a file, not a folder: choose a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise UserError(
+            f"--out {folder} is not empty (an earlier run's results?): choose a new folder, "
+            "or add --force to replace clirlens' files in it"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".clirlens-probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"--out {folder} cannot be written ({exc.strerror or exc})") from None
+    return folder
+
+
+def clear_report(folder: Path) -> None:
+    """Remove the files a report writes (and no other) from ``folder``, so nothing of an
+    earlier run stays beside a new one (``--force``)."""
+    for name in FILES:
+        target = folder / name
+        if target.is_dir():
+            for run in target.glob("*.trec"):
+                run.unlink()
+        elif target.is_file():
+            target.unlink()
+
+
 def save_report(
-    report: Report, out: str | os.PathLike[str], config: Mapping[str, Any] | None = None
+    report: Report,
+    out: str | os.PathLike[str],
+    config: Mapping[str, Any] | None = None,
+    *,
+    replace: bool = False,
 ) -> list[Path]:
-    """Write the report's files (module notes) into ``out``; returns the paths written."""
+    """Write the report's files (module notes) into ``out``; returns the paths written.
+    ``replace`` first removes the files of an earlier report there."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    if replace:
+        clear_report(folder)
     written = [
         _write(folder / "metrics.json", _json(metric_records(report))),
         _write(folder / "per_query.csv", per_query_csv(report)),

@@ -50,7 +50,7 @@ class Settings:
             return default
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return default
 
     def _str(self, key: str) -> str:

@@ -214,7 +214,14 @@ def save_screenshot(
         wait_ready()
         for _ in range(5):
             app.processEvents()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        window.close()
+        print(
+            f"clirlens: error: cannot create the folder of {path} ({exc.strerror})", file=sys.stderr
+        )
+        return 2
     ok = window.grab().save(str(path))
     window.close()
     if not ok:

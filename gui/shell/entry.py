@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from clirlens.core.cli.common import positive_int, split_langs
-from clirlens.core.cli.main import Registrar, build_parser, dispatch
+from clirlens.core.cli.main import Registrar, build_parser, dispatch, show_warnings
 from clirlens.core.errors import UserError
 from clirlens.gui.shell.registry import VIEWS
 
@@ -144,6 +145,15 @@ def workspace_config(args: argparse.Namespace):
         db=args.app_db,
     )
     Workspace(config)  # raises UserError with one line
+    if args.app_screenshot:
+        folder = Path(args.app_screenshot).expanduser().resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"--screenshot {args.app_screenshot}: cannot create the folder {folder} "
+                f"({exc.strerror or exc})"
+            ) from None
     return config
 
 
@@ -163,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     from clirlens.gui.shell.app import run_app
 
+    show_warnings()
     return run_app(config, screenshot=args.app_screenshot, view=args.app_view, db=args.app_db)
 
 
