@@ -286,7 +286,11 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
     if header != SQLITE_MAGIC:
         raise UserError(f"{path} is not a SQLite database, so it cannot hold clirlens judgments")
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        # no -wal file: no connection has it open in WAL mode, so it is read as immutable
+        # (no lock, no -shm/-wal sidecars created); with one, a live writer may be at work
+        live = path.with_name(path.name + "-wal").exists()
+        mode = "mode=ro" if live else "mode=ro&immutable=1"
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=30)
         try:
             tables = {
                 r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")

@@ -101,6 +101,7 @@ def open_workspace(args: argparse.Namespace):
     from clirlens.core.workspace.workspace import Workspace
 
     workspace = Workspace(workspace_config(args), cache=Cache(args.cache_dir), min_models=1)
+    workspace.check_data(workspace.directions)  # bad data: one line, before anything else
     for note in workspace.convention_notes():
         print(f"clirlens: note: {note}", file=sys.stderr)
     return workspace

@@ -101,7 +101,10 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None, registrars: Sequence[Registrar] = ()) -> int:
     parser = build_parser(registrars)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (one line, code 2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2

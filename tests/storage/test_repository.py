@@ -201,3 +201,22 @@ def test_passage_mapping_and_sequences_are_accepted(repo: JudgmentRepository):
     )
     (only,) = repo.items(c.name)
     assert (only.passage_id, only.blinded, only.sources) == ("x", False, (Source("m", 1),))
+
+
+def test_a_value_too_long_for_an_index_is_one_line_and_changes_nothing(pg_url):
+    """PostgreSQL's b-tree index rows hold at most ~2.7 kB: a longer campaign name is refused
+    by the server, and that refusal is one line naming the database; nothing is written."""
+    with JudgmentRepository.open(pg_url) as repo:
+        before = repo.campaigns()
+        import random
+        import string
+
+        rng = random.Random(0)  # incompressible: the server compresses long index keys
+        name = "".join(rng.choice(string.ascii_letters) for _ in range(9000))
+        run = Run.from_scores("m", {"q0": {"d0": 1.0, "d1": 0.5}})
+        query = Query("q0", "question", "th")
+        passages = {f"d{i}": Passage(f"d{i}", f"text {i}", "en") for i in range(2)}
+        with pytest.raises(UserError) as info:
+            repo.create_campaign(name, [run], [query], passages, depth=2)
+        assert "\n" not in str(info.value) and "refused" in str(info.value)
+        assert repo.campaigns() == before
