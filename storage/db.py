@@ -42,7 +42,6 @@ import os
 import sqlite3
 import threading
 import weakref
-from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -57,22 +56,14 @@ from clirlens.core.errors import UserError
 from clirlens.core.paths import data_dir
 
 from .checkpoint import AUTOCHECKPOINT_PAGES, DEFAULT_INTERVAL, Checkpointer
+from .checks import backup_sqlite, check_known, inspect_sqlite_file
 
 DEFAULT_FILENAME = "judgments.sqlite"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 SQLITE_SYNCHRONOUS = "FULL"
-# the tables of clirlens' schema at each Alembic revision (a test holds the newest to the
-# migrations): a file claiming one of these revisions with other tables is not ours
-_V1 = frozenset({"annotators", "campaigns", "pool_items", "pool_sources", "judgments"})
-SCHEMA_TABLES: dict[str, frozenset[str]] = {
-    "0001": _V1,
-    "0002": _V1,
-    "0003": _V1 | {"judgment_history"},
-}
 # execution option that makes a SQLite transaction start with a plain (deferred) BEGIN
 READ_ONLY = "clirlens_read_only"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 _PG_MIGRATION_LOCK = 7_421_337_001  # pg_advisory_xact_lock key: one migrator at a time
 _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
 
@@ -250,99 +241,6 @@ def _migrate(engine: Engine, run) -> None:  # type: ignore[no-untyped-def]
             migrator.dispose()
 
 
-def backup_sqlite(path: Path, revision: str | None) -> Path:
-    """Copy a SQLite database beside itself (consistent, WAL included); returns the copy."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    tag = f".rev{revision}" if revision else ""
-    dest = path.with_name(f"{path.stem}.{stamp}{tag}.bak{path.suffix}")
-    n = 1
-    while dest.exists():
-        dest = path.with_name(f"{path.stem}.{stamp}-{n}{tag}.bak{path.suffix}")
-        n += 1
-    # written under a temporary name and renamed when whole: a killed backup leaves no
-    # *.bak file that looks like one
-    partial = dest.with_name(f".{dest.name}.partial")
-    src = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        dst = sqlite3.connect(partial)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-        os.replace(partial, dest)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    finally:
-        src.close()
-    return dest
-
-
-def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
-    """Tables and Alembic revision of an existing SQLite file, read without writing to it
-    (and its pages checked: a damaged file is refused before anything writes to it)."""
-    with open(path, "rb") as f:
-        header = f.read(len(SQLITE_MAGIC))
-    if header != SQLITE_MAGIC:
-        raise UserError(f"{path} is not a SQLite database, so it cannot hold clirlens judgments")
-    try:
-        # no -wal file: no connection has it open in WAL mode, so it is read as immutable
-        # (no lock, no -shm/-wal sidecars created); with one, a live writer may be at work
-        live = path.with_name(path.name + "-wal").exists()
-        mode = "mode=ro" if live else "mode=ro&immutable=1"
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=30)
-        try:
-            tables = {
-                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            rev = None
-            if "alembic_version" in tables:
-                row = con.execute("SELECT version_num FROM alembic_version").fetchone()
-                rev = row[0] if row else None
-            check = con.execute("PRAGMA quick_check").fetchone()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise UserError(
-            f"{path} is not a readable SQLite database ({one_line(exc)}); it was left "
-            "untouched: restore it from a backup (*.bak.sqlite beside it) or choose another --db"
-        ) from None
-    if check is None or check[0] != "ok":
-        raise UserError(
-            f"{path} is damaged ({check[0] if check else 'no answer'}); it was left untouched: "
-            "restore it from a backup (*.bak.sqlite beside it) or choose another --db"
-        )
-    return tables - {"sqlite_sequence"}, rev
-
-
-def _check_known(where: str, tables: set[str], revision: str | None) -> None:
-    """Refuse anything that is not a clirlens judgments database (tables and revision), or
-    one newer than this clirlens knows, before anything is written to it."""
-    if revision is not None and revision in SCHEMA_TABLES:
-        own = tables - {"alembic_version"}
-        if own != SCHEMA_TABLES[revision]:
-            shown = ", ".join(sorted(own)[:6]) or "no tables"
-            raise UserError(
-                f"{where} is not a clirlens judgments database: it claims schema revision "
-                f"{revision} but holds {shown}; it was left untouched, choose another --db"
-            )
-        return
-    if revision is None:
-        foreign = sorted(t for t in tables if t != "alembic_version")
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise UserError(
-                f"{where} is not a clirlens judgments database (it has tables {shown} "
-                "but no clirlens schema version); choose another --db"
-            )
-        return
-    if revision not in revisions():
-        raise UserError(
-            f"{where} has judgments schema revision {revision}, newer than this clirlens "
-            f"knows (newest {head_revision()}); update clirlens to open it (left untouched)"
-        )
-
-
 def open_database(
     db: str | os.PathLike[str] | URL | None = None,
     *,
@@ -361,7 +259,7 @@ def open_database(
         if path.is_dir():
             raise UserError(f"{path} is a folder, not a SQLite database file")
         if path.exists() and path.stat().st_size > 0:
-            _check_known(where, *_inspect_sqlite_file(path))
+            check_known(where, *inspect_sqlite_file(path))
         elif not create:
             raise UserError(
                 f"no judgments database at {path}: check the path (or --db / $CLIRLENS_DB); "
@@ -382,7 +280,7 @@ def open_database(
             raise UserError(
                 f"cannot open the judgments database {where}: {one_line(exc.orig)}"
             ) from None
-        _check_known(where, tables, current)
+        check_known(where, tables, current)
         if not create and current is None:
             raise UserError(f"{where} holds no clirlens judgments yet (nothing to read)")
         if current != head_revision():

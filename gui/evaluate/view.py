@@ -13,7 +13,6 @@ charts as PNG and SVG.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
@@ -21,7 +20,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -35,8 +33,8 @@ from PySide6.QtWidgets import (
 from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.errors import UserError
 from clirlens.core.evaluation.report import SOURCES, Report
-from clirlens.core.evaluation.tables import to_csv, to_latex
 from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
+from clirlens.gui.evaluate import export
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.charts import ACCURACY, DashboardCharts
 from clirlens.gui.widgets.labels import model_letter
@@ -88,16 +86,7 @@ class DashboardView(QWidget):
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self)
-        menu.addAction("Report folder (as clirlens eval --out)…", self._export_folder_dialog)
-        menu.addSeparator()
-        for text, suffix, slot in (
-            ("Table as CSV…", "csv", self.export_csv),
-            ("Table as LaTeX…", "tex", self.export_latex),
-            ("Charts as PNG…", "png", self.export_charts),
-            ("Charts as SVG…", "svg", self.export_charts),
-        ):
-            menu.addAction(text, lambda s=suffix, f=slot: self._export_dialog(s, f))
+        menu = export.menu(self)
         self.export_button.setMenu(menu)
         self.measure_combo = QComboBox()
         self.measure_combo.currentTextChanged.connect(self._draw_charts)
@@ -339,12 +328,10 @@ class DashboardView(QWidget):
         return self.report
 
     def export_csv(self, path: str | Path) -> list[Path]:
-        Path(path).write_text(to_csv(self._require_report()), encoding="utf-8")
-        return [Path(path)]
+        return export.table_csv(self._require_report(), path)
 
     def export_latex(self, path: str | Path) -> list[Path]:
-        Path(path).write_text(to_latex(self._require_report()), encoding="utf-8")
-        return [Path(path)]
+        return export.table_latex(self._require_report(), path)
 
     def export_charts(self, path: str | Path) -> list[Path]:
         self._require_report()
@@ -352,38 +339,7 @@ class DashboardView(QWidget):
 
     def export_folder(self, folder: str | Path) -> list[Path]:
         """The report's files, as ``clirlens eval --out`` writes them (the same names)."""
-        from clirlens.core.workspace.results import save_report
-
-        report = self._require_report()
-        ws = self.controller.workspace
-        config = {"command": "dashboard", **(ws.config.to_dict() if ws is not None else {})}
-        return save_report(report, folder, config)
-
-    def _export_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the report into")
-        if not folder:
-            return
-        try:
-            written = self.export_folder(folder)
-        except (UserError, OSError) as exc:
-            self.controller.report("Exporting", exc)
-            return
-        self.controller.statusChanged.emit(f"wrote {len(written)} files into {folder}")
-
-    def _export_dialog(self, suffix: str, export: Callable[[str], list[Path]]) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export", f"clirlens-evaluation.{suffix}", f"*.{suffix}"
-        )
-        if not path:
-            return
-        if not path.lower().endswith(f".{suffix}"):
-            path += f".{suffix}"
-        try:
-            written = export(path)
-        except (UserError, OSError) as exc:
-            self.controller.report("Exporting", exc)
-            return
-        self.controller.statusChanged.emit("wrote " + ", ".join(str(p) for p in written))
+        return export.report_folder(self._require_report(), self.controller.workspace, folder)
 
     # -- screenshots ---------------------------------------------------------------------------
     def prepare_screenshot(self, timeout_s: float = 1800) -> str | None:

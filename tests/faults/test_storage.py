@@ -12,7 +12,7 @@ import pytest
 
 from clirlens.core.errors import UserError
 from clirlens.core.types import Passage, Query, Run
-from clirlens.storage import db
+from clirlens.storage import checks, db
 from clirlens.storage.repository import JudgmentRepository
 
 pytestmark = pytest.mark.faults
@@ -65,7 +65,8 @@ def test_our_schema_tables_are_what_the_migrations_make(tmp_path):
             tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
     finally:
         db.close_engine(engine)
-    assert tables == db.SCHEMA_TABLES[db.head_revision()]
+    assert tables == checks.SCHEMA_TABLES[db.head_revision()]
+    assert set(checks.SCHEMA_TABLES) == set(db.revisions())  # every revision is known
 
 
 def test_a_damaged_database_is_one_line_and_left_as_it_was(tmp_path):
