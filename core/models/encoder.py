@@ -93,6 +93,15 @@ class Encoder:
         config = json.loads((self.resolved.path / "config.json").read_text(encoding="utf-8"))
         return int(config.get("hidden_size") or config["dim"])
 
+    @property
+    def num_layers(self) -> int:
+        """Transformer layers of the model (hidden states 0 … num_layers), read from its
+        config without loading the weights."""
+        if self._loaded is not None:
+            return int(self._loaded.model.config.num_hidden_layers)
+        config = json.loads((self.resolved.path / "config.json").read_text(encoding="utf-8"))
+        return int(config.get("num_hidden_layers") or config.get("n_layers") or 0)
+
     def fingerprint(self) -> str:
         """Identity of the embeddings this encoder produces: weights (hub revision or
         weight-file hash), conventions and dtype. Keys the embedding cache."""

@@ -56,7 +56,7 @@ class AlignView(QWidget):
         # controller's preparation of a direction
         self.jobs = JobRunner(self)
         self.jobs.failed.connect(self._on_failed)
-        self.jobs.progressChanged.connect(lambda p: self.status.setText(p.message))
+        self.jobs.progressChanged.connect(self._on_progress)
         self.alignments: tuple[Alignment, ...] = ()
         self.model_names: tuple[str, ...] = ()
         self.pair: AlignPair | None = None
@@ -189,11 +189,17 @@ class AlignView(QWidget):
             self._clear(str(exc))
             return
         self.model_names = tuple(f"{model_letter(k)} · {c.models[k]}" for k in c.pair)
+        try:  # the layer control offers the layers both models have
+            self.ot.set_layers(min(e.num_layers for e in encoders))
+        except (OSError, ValueError, UserError):
+            self.ot.set_layers(None)
         self.pair_label.setText(
             f"rows: <b>{html.escape(pair.source_label)}</b> · "
             f"columns: <b>{html.escape(pair.target_label)}</b>"
         )
         self.status.setText("aligning…")
+        for plot in self.plots:  # what is shown is no longer what is asked for
+            plot.mark_stale("computing…")
         job = self.session.compute(encoders, pair, self.params())
         self.jobs.start("Aligning", job, partial(self._on_done, pair))
 
@@ -203,6 +209,7 @@ class AlignView(QWidget):
         self.pair = pair
         self.alignments = tuple(alignments)
         self.status.setText("")
+        self.controller.resolve("Aligning")  # an earlier failure's cause is gone
         self.selection = (-1, -1, -1)
         self._show()
         self.alignmentsChanged.emit()
@@ -210,7 +217,13 @@ class AlignView(QWidget):
     def _on_failed(self, failure: Failure) -> None:
         self.failure = failure
         self.status.setText(f"alignment failed: {failure.message}")
+        for plot in self.plots:
+            plot.mark_stale("not the current parameters: the alignment failed")
         self.controller.errorOccurred.emit(failure)
+
+    def _on_progress(self, p) -> None:
+        counts = f" ({p.done}/{p.total})" if p.total > 0 else ""
+        self.status.setText(f"{p.message}{counts}")
 
     def _clear(self, message: str) -> None:
         self.jobs.cancel()
@@ -253,11 +266,11 @@ class AlignView(QWidget):
         return bool(self.alignments)
 
     # -- exports (the Export menu asks for a file, then calls these) ---------------------------------
-    def export_png_to(self, path) -> bool:
-        return align_export.export_png(self, path)
+    def export_png_to(self, path, model: int = 0, dpi: int = 200) -> bool:
+        return align_export.export_png(self, path, model, dpi)
 
-    def export_svg_to(self, path) -> bool:
-        return align_export.export_svg(self, path)
+    def export_svg_to(self, path, model: int = 0) -> bool:
+        return align_export.export_svg(self, path, model)
 
     def export_csv_to(self, path, model: int = 0) -> bool:
         return align_export.export_csv(self, path, model)

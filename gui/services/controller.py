@@ -31,6 +31,7 @@ class WorkspaceController(QObject):
     selectedPassageChanged = Signal(str)  # passage id ("" for none)
     statusChanged = Signal(str)  # a short note for the status bar
     errorOccurred = Signal(object)  # Failure: every error ends up here
+    errorResolved = Signal(str)  # the cause of the errors with this title is gone
     viewRequested = Signal(str)  # a view asks the window to show another view (by name)
     blindChanged = Signal(bool)  # blind judging is on screen: hide which model ranks what
 
@@ -64,6 +65,10 @@ class WorkspaceController(QObject):
     def report(self, title: str, exc: BaseException) -> None:
         """Send an error to the window's message area (never raises)."""
         self.errorOccurred.emit(Failure.from_exception(title, exc))
+
+    def resolve(self, title: str) -> None:
+        """What failed under ``title`` works again: its message goes away."""
+        self.errorResolved.emit(title)
 
     def _on_failed(self, failure: Failure) -> None:
         self.statusChanged.emit(f"{failure.title} failed")

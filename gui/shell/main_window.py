@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._tab_order()
 
         controller.errorOccurred.connect(self._on_error)
+        controller.errorResolved.connect(self.message_bar.resolve)
         controller.viewRequested.connect(self._on_view_requested)
         controller.statusChanged.connect(self._on_status)
         controller.workspaceChanged.connect(self._on_workspace_changed)

@@ -141,6 +141,14 @@ class MessageBar(QFrame):
         self.details_button.setVisible(not failure.expected)
         self.setVisible(True)
 
+    def resolve(self, title: str) -> None:
+        """Drop the messages of ``title`` (their cause is gone); hide when none is left."""
+        self.failures = [f for f in self.failures if f.title != title]
+        if not self.failures:
+            self.dismiss()
+        else:
+            self.show_failure(self.failures.pop())
+
     def dismiss(self) -> None:
         self.failures.clear()
         self.setVisible(False)

@@ -129,10 +129,13 @@ class HeatmapPanel(pg.GraphicsLayoutWidget):
         self.shape = (0, 0)
         self.left_axis = TokenAxis("left", font)
         self.bottom_axis = TokenAxis("bottom", font)
-        self.top = self.addPlot(row=0, col=1)
-        self.side = self.addPlot(row=1, col=0)
+        # the title is part of the scene, so a figure export carries it
+        self.title = pg.LabelItem("", justify="left", color="#1a1a1a")
+        self.addItem(self.title, row=0, col=0, colspan=3)
+        self.top = self.addPlot(row=1, col=1)
+        self.side = self.addPlot(row=2, col=0)
         self.main = self.addPlot(
-            row=1, col=1, axisItems={"left": self.left_axis, "bottom": self.bottom_axis}
+            row=2, col=1, axisItems={"left": self.left_axis, "bottom": self.bottom_axis}
         )
         self.image = pg.ImageItem(axisOrder="row-major")
         self.main.addItem(self.image)
@@ -141,7 +144,7 @@ class HeatmapPanel(pg.GraphicsLayoutWidget):
         self.main.hideButtons()
         self.bar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=12)
         self.bar.setImageItem(self.image)
-        self.addItem(self.bar, row=1, col=2)
+        self.addItem(self.bar, row=2, col=2)
         for plot in (self.top, self.side):
             plot.hideButtons()
             plot.setMenuEnabled(False)
@@ -195,9 +198,18 @@ class HeatmapPanel(pg.GraphicsLayoutWidget):
         self.side_bars.setOpts(x0=np.zeros(n), y=np.arange(n) + 0.5, width=rows, height=0.85)
         self.top.setYRange(0, float(cols.max()) * 1.05 if cols.size and cols.max() > 0 else 1)
         self.side.setXRange(0, float(rows.max()) * 1.05 if rows.size and rows.max() > 0 else 1)
-        self.main.setRange(xRange=(0, w), yRange=(0, n), padding=0)
-        self.main.vb.setLimits(xMin=0, xMax=w, yMin=0, yMax=n)
+        # limits before the range: a range set first is clamped to the previous plan's limits
+        # (a 3x10 plan after a 13x232 one drew as one row)
+        vb = self.main.vb
+        vb.setLimits(xMin=None, xMax=None, yMin=None, yMax=None)
+        vb.setLimits(xMin=0, xMax=w, yMin=0, yMax=n)
+        vb.setRange(xRange=(0, w), yRange=(0, n), padding=0)
         self.highlight(-1, -1)
+
+    def visible_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """``((x0, x1), (y0, y1))`` of the plan the main plot shows."""
+        (x0, x1), (y0, y1) = self.main.vb.viewRange()
+        return (x0, x1), (y0, y1)
 
     def highlight(self, i: int, j: int) -> None:
         n, w = self.shape
@@ -271,6 +283,23 @@ class LinesPanel(pg.PlotWidget):
         self.addItem(item)
 
 
+def title_text(
+    al: Alignment, model: str, window: tuple[int, int] | None = None, rich: bool = True
+) -> str:
+    """Model, layer, solver, ε (τ), size and total cost: what a reader of the plot needs."""
+    n, m = al.shape
+    params = "EMD" if al.solver == "emd" else f"{al.solver} ε={al.epsilon:.3g}"
+    if al.tau is not None:
+        params += f" τ={al.tau:.3g}"
+    layer = "last layer" if al.layer == -1 else f"layer {al.layer}"
+    shown = f" · target tokens {window[0]}–{window[1] - 1}" if window else ""
+    b0, b1 = ("<b>", "</b>") if rich else ("", "")
+    return (
+        f"{b0}{model}{b1} · {layer} · {params} · total cost ⟨P, C⟩ = {b0}{al.total_cost:.4f}{b1}"
+        f" · {n}×{m} {'words' if al.words else 'tokens'}{shown}"
+    )
+
+
 class AlignPlot(QWidget):
     """One model's alignment: a title line with its total cost, then the heatmap (plan or
     cost) or the lines. Re-emits the panels' hover and click signals."""
@@ -307,16 +336,17 @@ class AlignPlot(QWidget):
         if al is None:
             self.title.setText(model)
             return
-        n, m = al.shape
-        params = "EMD" if al.solver == "emd" else f"{al.solver} ε={al.epsilon:.3g}"
-        if al.tau is not None:
-            params += f" τ={al.tau:.3g}"
-        shown = f" · showing target tokens {window[0]}–{window[1] - 1}" if window else ""
-        self.title.setText(
-            f"<b>{model}</b> · total cost ⟨P, C⟩ = <b>{al.total_cost:.4f}</b> · "
-            f"{n}×{m} {'words' if al.words else 'tokens'} · {params}{shown}"
-        )
+        self.title.setText(title_text(al, model, window))
+        self.heatmap.title.setText(title_text(al, model, window, rich=False), size="9pt")
         self.redraw()
+
+    def mark_stale(self, note: str) -> None:
+        """The plot shown is no longer the one asked for (recomputing, or failed): greyed,
+        and its title says so."""
+        self.heatmap.setEnabled(False)
+        self.lines.setEnabled(False)
+        base = self.title.text().split(" · <i>", 1)[0]
+        self.title.setText(f"{base} · <i>{note}</i>")
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
@@ -326,6 +356,8 @@ class AlignPlot(QWidget):
 
     def redraw(self) -> None:
         al = self.alignment
+        self.heatmap.setEnabled(True)
+        self.lines.setEnabled(True)
         self.stack.setCurrentWidget(self.lines if self.mode == "lines" else self.heatmap)
         if al is None:
             return

@@ -14,6 +14,7 @@ from PySide6.QtGui import QImage
 from clirlens.core.ot.alignment import align_texts
 from clirlens.core.ot.session import model_encoder
 from clirlens.core.progress import run
+from clirlens.gui.align import export as align_export
 from clirlens.gui.widgets.heatmap import labels, short
 
 from ..helpers import wait_prepared
@@ -87,11 +88,21 @@ def test_align_view(window, small_config, qtbot, tmp_path):
         assert heat.image.image.shape == (n, 64)
         view.window_box.setChecked(False)
 
-    # exports
-    assert view.export_png_to(tmp_path / "a.png")
-    assert not QImage(str(tmp_path / "a.png")).isNull()
-    assert view.export_svg_to(tmp_path / "a.svg")
+    # exports: the plot alone (not the view's controls), at the DPI asked for, named after
+    # what it shows, its title saying model, layer, solver and ε
+    assert view.export_png_to(tmp_path / "a.png", 0, dpi=192)
+    figure = QImage(str(tmp_path / "a.png"))
+    item = align_export.figure_item(view, 0)
+    assert figure.width() == round(item.sceneBoundingRect().width() * 2)
+    assert figure.height() < view.height() * 2  # no tool bar, no texts below
+    assert view.export_svg_to(tmp_path / "a.svg", 1)
+    svg = (tmp_path / "a.svg").read_text(encoding="utf-8")
     assert ET.parse(tmp_path / "a.svg").getroot().tag.endswith("svg")
+    title = view.plots[0].heatmap.title.text
+    assert "last layer" in title and "sinkhorn ε=0.05" in title and view.model_names[0] in title
+    name = align_export.default_name(view, 0, ".png")
+    assert controller.current_query in name and name.endswith("layerlast.png")
+    assert "alignment" in svg or len(svg) > 1000
     assert view.export_csv_to(tmp_path / "a.csv", 0)
     with open(tmp_path / "a.csv", encoding="utf-8") as f:
         rows = list(csv.reader(f))
@@ -133,3 +144,32 @@ def test_align_view(window, small_config, qtbot, tmp_path):
     assert window.grab().save(str(path))
     img = QImage(str(path))
     assert img.width() > 800 and img.height() > 500
+
+
+def test_layer_limits_stale_marks_and_errors_that_clear(window, small_config, qtbot):
+    """The layer control offers the models' layers only; while a new alignment computes the
+    old plots are marked; a failure's message goes away once the alignment works again."""
+    controller, view = open_align(window, small_config, qtbot)
+    layers = min(model_encoder(controller.workspace, k).num_layers for k in controller.pair)
+    assert view.layer_box.maximum() == layers and view.layer_box.minimum() == -(layers + 1)
+    view.layer_box.setValue(layers + 3)
+    assert view.layer_box.value() == layers  # out of range cannot be asked for
+    qtbot.waitUntil(lambda: view.alignments and view.alignments[0].layer == layers, timeout=60_000)
+    assert f"layer {layers}" in view.plots[0].heatmap.title.text
+    # a failure (here: an encoder that fails), shown, then gone when it works again
+    from clirlens.core.errors import ModelError
+
+    real = view.session.compute
+
+    def failing(*args, **kwargs):
+        raise ModelError("the encoder failed on purpose")
+        yield  # pragma: no cover
+
+    view.session.compute = failing
+    view.eps_slider.setValue(-1.5)
+    qtbot.waitUntil(lambda: "on purpose" in window.message_bar.message, timeout=30_000)
+    assert "failed" in view.plots[0].title.text()  # the old plot is marked, not passed off
+    view.session.compute = real
+    view.eps_slider.setValue(-1.3)
+    qtbot.waitUntil(lambda: not window.message_bar.isVisible(), timeout=60_000)
+    assert "failed" not in view.plots[0].title.text()
