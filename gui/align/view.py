@@ -90,21 +90,15 @@ class AlignView(QWidget):
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         align_export.add_menu(self, self.export_button)
         self.window_box.toggled.connect(self._show)
-        controls = QHBoxLayout()
-        for w in (
-            self.mode_box,
-            QLabel("ε"),
-            self.ot.eps,
-            self.solver_box,
-            self.tau_box,
-            self.ot.weights_box,
-            self.layer_box,
-            self.words_box,
-            self.window_box,
-        ):
+        controls = QHBoxLayout()  # the transport problem
+        for w in (self.mode_box, QLabel("ε"), self.ot.eps, self.solver_box, self.tau_box):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(self.export_button)
+        states = QHBoxLayout()  # the token states it is posed on
+        for w in (self.ot.weights_box, self.layer_box, self.words_box, self.window_box):
+            states.addWidget(w)
+        states.addStretch(1)
 
         self.pair_label = QLabel()
         self.pair_label.setWordWrap(True)
@@ -125,6 +119,7 @@ class AlignView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(controls)
+        layout.addLayout(states)
         layout.addWidget(self.pair_label)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)

@@ -99,13 +99,14 @@ class JudgingPanel(QWidget):
             b.setToolTip(f"key {g}: grade {g} ({text}) and go to the next item")
             self.grade_buttons.append(b)
             buttons.addWidget(b)
-        buttons.addSpacing(16)
         self.prev_button = _no_focus(QPushButton("← Previous"))
         self.skip_button = _no_focus(QPushButton("Skip (s)"))
         self.next_button = _no_focus(QPushButton("Next →"))
-        for b in (self.prev_button, self.skip_button, self.next_button):
-            buttons.addWidget(b)
         self.note_edit = QLineEdit()
+        notes = QHBoxLayout()  # the note beside the moves, so the grade row stays narrow
+        notes.addWidget(self.note_edit, 1)
+        for b in (self.prev_button, self.skip_button, self.next_button):
+            notes.addWidget(b)
         self.note_edit.setPlaceholderText(
             "Note (n): Enter saves it; on an unjudged item it is saved with the next grade"
         )
@@ -119,7 +120,7 @@ class JudgingPanel(QWidget):
         layout.addWidget(self.passage, 1)
         layout.addWidget(self.sources_label)
         layout.addLayout(buttons)
-        layout.addWidget(self.note_edit)
+        layout.addLayout(notes)
         layout.addWidget(self.hint)
 
     def show_item(self, session: JudgingSession) -> str:

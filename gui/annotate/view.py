@@ -69,7 +69,7 @@ class AnnotateView(QWidget):
         self.blind_label.setObjectName("hint")
         self.overall = QProgressBar()
         self.overall.setFormat("%v / %m judged")
-        self.overall.setMinimumWidth(220)
+        self.overall.setMinimumWidth(140)
         top = QHBoxLayout()
         for w in (QLabel("Campaign"), self.campaign_combo, self.new_button):
             top.addWidget(w)
@@ -87,7 +87,8 @@ class AnnotateView(QWidget):
         self.panel.next_button.clicked.connect(lambda: self.move(1))
         self.panel.note_edit.returnPressed.connect(self._on_note_entered)
         self.agreement = AgreementPanel()
-        self.agreement.setFixedWidth(280)
+        self.agreement.setMinimumWidth(180)
+        self.agreement.setMaximumWidth(280)
         body = QWidget()
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)

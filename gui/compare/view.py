@@ -139,6 +139,7 @@ class CompareView(QWidget):
             v.setSpacing(2)
             title = QLabel()
             title.setObjectName("paneTitle")
+            title.setWordWrap(True)  # a long model name wraps instead of widening the window
             pane = RankedList(self.controller, m)
             v.addWidget(title)
             v.addWidget(pane, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -18,7 +19,7 @@ from clirlens.gui.shell import gc_guard
 from clirlens.gui.shell.main_window import MainWindow
 from clirlens.gui.widgets.style import apply_style
 
-SCREENSHOT_SIZE = (1480, 900)
+SCREENSHOT_SIZE = (1366, 768)  # a common laptop screen: every view fits it
 # harmless platform notes (the offscreen plugin, fonts without an OpenType table for a
 # script that a fallback font then renders): not worth a line on stderr
 _QUIET = ("This plugin does not support propagateSizeHints()",)
@@ -30,10 +31,22 @@ def _qt_messages(mode, context, message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def offscreen_screen() -> None:
+    """Qt's offscreen platform (headless machines, screenshots, tests) pretends an 800 x 800
+    screen, which the window is kept inside; give it a 1920 x 1200 one instead (the
+    assets' screen description), unless one was configured."""
+    if os.environ.get("QT_QPA_PLATFORM", "").strip() == "offscreen":
+        from importlib import resources
+
+        config = resources.files("clirlens.assets").joinpath("offscreen-screens.json")
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def application() -> QApplication:
     """The QApplication (created once), named for QSettings and styled."""
     app = QApplication.instance()
     if app is None:
+        offscreen_screen()
         app = QApplication([sys.argv[0] if sys.argv else "clirlens"])
     assert isinstance(app, QApplication)
     qInstallMessageHandler(_qt_messages)
@@ -65,6 +78,7 @@ def run_app(
     view: str = "compare",
     settings: Settings | None = None,
     db: str | None = None,
+    geometry: tuple[int, int] | None = None,
 ) -> int:
     """The application; ``db`` (``--db``) is the judgments database of the workspace the start
     dialog opens when no workspace is given."""
@@ -75,7 +89,7 @@ def run_app(
     window = MainWindow(controller, settings, persist=screenshot is None, db=db)
     if screenshot is not None:
         assert config is not None
-        return save_screenshot(window, config, Path(screenshot), view)
+        return save_screenshot(window, config, Path(screenshot), view, geometry or SCREENSHOT_SIZE)
     install_excepthook(controller)
     window.show()
     initial = config or settings.last_workspace

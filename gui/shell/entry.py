@@ -108,6 +108,14 @@ def build_app_parser() -> argparse.ArgumentParser:
         "showing --view as FILE (PNG) and exit",
     )
     g.add_argument(
+        "--geometry",
+        type=geometry_arg,
+        default=None,
+        metavar="WxH",
+        dest="app_geometry",
+        help="the screenshot's window size (default 1366x768)",
+    )
+    g.add_argument(
         "--view",
         choices=list(VIEWS),
         default="compare",
@@ -115,6 +123,16 @@ def build_app_parser() -> argparse.ArgumentParser:
         help="the view to show (default compare)",
     )
     return parser
+
+
+def geometry_arg(value: str) -> tuple[int, int]:
+    """``WxH`` (e.g. ``1366x768``) as a size."""
+    w, sep, h = value.lower().partition("x")
+    if not (
+        sep and w.isdigit() and h.isdigit() and 320 <= int(w) <= 8192 and 240 <= int(h) <= 8192
+    ):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size WxH such as 1366x768")
+    return int(w), int(h)
 
 
 def workspace_config(args: argparse.Namespace):
@@ -174,7 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from clirlens.gui.shell.app import run_app
 
     show_warnings()
-    return run_app(config, screenshot=args.app_screenshot, view=args.app_view, db=args.app_db)
+    return run_app(
+        config,
+        screenshot=args.app_screenshot,
+        view=args.app_view,
+        db=args.app_db,
+        geometry=args.app_geometry,
+    )
 
 
 if __name__ == "__main__":

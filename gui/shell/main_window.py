@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.persist = persist
         self.setWindowTitle("clirlens")
         self.setObjectName("mainWindow")
-        self.resize(1360, 860)
+        self.resize(1280, 760)  # fits a 1366 x 768 laptop screen with its panel
 
         self.message_bar = MessageBar()
         self.stack = QStackedWidget()
@@ -316,7 +316,27 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.geometry)
         if s.window_state is not None:
             self.restoreState(s.window_state)
+        self.fit_to_screen()
         self.show_view(s.current_view if s.current_view in self.views else "compare")
+
+    def fit_to_screen(self) -> None:
+        """Keep the window on the screen it is on and no larger than it (a geometry saved on
+        a larger screen, or at another scale factor, would otherwise open off its edges)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), area.width() - extra_w)
+        height = min(self.height(), area.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, 200), max(height, 150))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), area.left()), max(area.left(), area.right() - frame.width() + 1))
+        y = min(max(frame.y(), area.top()), max(area.top(), area.bottom() - frame.height() + 1))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def save_settings(self) -> None:
         s = self.settings

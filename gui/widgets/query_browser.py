@@ -131,6 +131,10 @@ class QueryBrowser(QWidget):
         self.filter_edit.setPlaceholderText("Filter queries (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.sort_combo = QComboBox()
+        self.sort_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.sort_combo.setMinimumContentsLength(16)  # long names elide: the dock stays narrow
         for key, text in SORT_KEYS.items():
             self.sort_combo.addItem(text, key)
         self.pair_a, self.pair_b = QComboBox(), QComboBox()

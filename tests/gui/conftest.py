@@ -3,14 +3,17 @@ a workspace over the first articles of XQuAD with the real small test models."""
 
 from __future__ import annotations
 
+import gc
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import gc
-from pathlib import Path
-
 import pytest
+
+from clirlens.gui.shell.app import offscreen_screen
+
+offscreen_screen()  # before Qt starts: a 1920 x 1200 virtual screen, as the application gets
 
 SUBSET = 3  # XQuAD articles: 15 passages, 105 questions
 
