@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,15 +27,16 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
-from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.errors import UserError
 from clirlens.core.evaluation.report import SOURCES, Report
 from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
 from clirlens.gui.evaluate import export
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.charts import ACCURACY, DashboardCharts
+from clirlens.gui.widgets.directions import DirectionList
 from clirlens.gui.widgets.labels import model_letter
 from clirlens.gui.widgets.metrics_table import MetricsTable
 from clirlens.gui.widgets.ot_options import OtOptionsButton
@@ -59,8 +59,12 @@ class DashboardView(QWidget):
         self.directions_button.setText("Directions")
         self.directions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.directions_menu = QMenu(self)
+        self.direction_list = DirectionList(checkable=True)  # searchable, grouped
+        holder = QWidgetAction(self.directions_menu)
+        holder.setDefaultWidget(self.direction_list)
+        self.directions_menu.addAction(holder)
         self.directions_button.setMenu(self.directions_menu)
-        self.direction_actions: dict[tuple[str, str], QAction] = {}
+        self.direction_list.checkedChanged.connect(self._on_direction_toggled)
         self.qrels_combo = QComboBox()
         for key, text in QRELS_CHOICES.items():
             self.qrels_combo.addItem(text, key)
@@ -138,19 +142,9 @@ class DashboardView(QWidget):
         if self._running:  # an evaluation waiting to start was for the old workspace
             self.controller.jobs.dequeue(self._running)
             self._running = ""
-        self.directions_menu.clear()
-        self.direction_actions = {}
         self._custom_directions = False
         ws = self.controller.workspace
-        if ws is not None:
-            for q in ws.query_langs:
-                for d in ws.doc_langs:
-                    action = self.directions_menu.addAction(f"{q} → {d}")
-                    action.setCheckable(True)
-                    action.toggled.connect(self._on_direction_toggled)
-                    self.direction_actions[(q, d)] = action
-            self.directions_menu.addSeparator()
-            self.directions_menu.addAction("Low-resource → English", self._check_low_resource)
+        self.direction_list.set_directions(ws.query_langs if ws else (), ws.doc_langs if ws else ())
         self._default_directions()
         self.report = None
         self._show_report()
@@ -160,35 +154,36 @@ class DashboardView(QWidget):
         self._on_qrels_changed()
 
     def _default_directions(self) -> None:
-        """Every direction when there are a few, else the prepared ones."""
+        """Every direction when there are a few, else the prepared ones and the current."""
         ws = self.controller.workspace
-        few = len(self.direction_actions) <= 6
-        for (q, d), action in self.direction_actions.items():
-            prepared = ws is not None and ws.comparison(q, d) is not None
-            current = self.controller.direction == (q, d)
-            action.blockSignals(True)
-            action.setChecked(few or prepared or current)
-            action.blockSignals(False)
+        every = self.direction_list.directions()
+        few = len(every) <= 6
+        chosen = [
+            d
+            for d in every
+            if few
+            or (ws is not None and ws.comparison(*d) is not None)
+            or self.controller.direction == d
+        ]
+        self.direction_list.blockSignals(True)
+        self.direction_list.set_checked(chosen)
+        self.direction_list.blockSignals(False)
         self._update_directions_text()
 
-    def _on_direction_toggled(self, _checked: bool) -> None:
+    def _on_direction_toggled(self) -> None:
         self._custom_directions = True
         self._update_directions_text()
-
-    def _check_low_resource(self) -> None:
-        for (q, d), action in self.direction_actions.items():
-            action.setChecked(q in LOW_RESOURCE and d == "en")
 
     def _on_comparison_changed(self) -> None:
         if not self._custom_directions:
             self._default_directions()
 
     def _update_directions_text(self) -> None:
-        n = len(self.directions())
-        self.directions_button.setText(f"Directions ({n} of {len(self.direction_actions)})")
+        n, total = len(self.directions()), len(self.direction_list.directions())
+        self.directions_button.setText(f"Directions ({n} of {total})")
 
     def directions(self) -> list[tuple[str, str]]:
-        return [d for d, a in self.direction_actions.items() if a.isChecked()]
+        return self.direction_list.checked()
 
     def _on_qrels_changed(self, *_: object) -> None:
         human = self.qrels_combo.currentData() != "gold"

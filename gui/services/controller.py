@@ -15,7 +15,9 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal
 
 from clirlens.core.errors import UserError
+from clirlens.core.progress import relabel
 from clirlens.core.retrieval.cache import Cache
+from clirlens.core.types import Direction
 from clirlens.core.workspace.comparison import Comparison, GradeLookup, Pair, QueryRow, QueryView
 from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
 from clirlens.gui.services.jobs import Failure, JobRunner
@@ -23,7 +25,8 @@ from clirlens.gui.services.jobs import Failure, JobRunner
 
 class WorkspaceController(QObject):
     workspaceChanged = Signal()  # a workspace was opened (directions, models may differ)
-    directionChanged = Signal(str, str)  # query language, document language
+    directionChanged = Signal(str, str)  # query language, document language (now shown)
+    pendingDirectionChanged = Signal()  # a direction is being prepared (or no longer)
     comparisonChanged = Signal()  # the direction's comparison arrived (or was cleared)
     rowsChanged = Signal()  # the browser's rows (filter, sort, pair, comparison)
     currentQueryChanged = Signal(str)  # query id ("" for none or a free-text query)
@@ -48,6 +51,7 @@ class WorkspaceController(QObject):
         self.cache = cache
         self.workspace: Workspace | None = None
         self.direction: tuple[str, str] | None = None
+        self.pending_direction: tuple[str, str] | None = None  # being prepared, not yet shown
         self.comparison: Comparison | None = None
         self.rows: list[QueryRow] = []
         self.filter_text = ""
@@ -94,44 +98,94 @@ class WorkspaceController(QObject):
         self.workspace = workspace
         self.pair = (0, 1)
         self.direction = None
+        self.pending_direction = None
+        self._set_comparison(None)
         self.workspaceChanged.emit()
         self.set_direction(*workspace.default_direction)
         return True
 
     def set_direction(self, query_lang: str, doc_lang: str) -> None:
-        """Show the direction query_lang → doc_lang, preparing it in a worker if needed."""
-        if self.workspace is None or self.direction == (query_lang, doc_lang):
+        """Show the direction query_lang → doc_lang, preparing it in a worker if needed; what
+        is shown stays until the new direction is ready, and the selected query follows it
+        (XQuAD's question ids are the same in every language)."""
+        wanted = Direction(query_lang, doc_lang)
+        if self.workspace is None or wanted in (self.direction, self.pending_direction):
             return
-        self.direction = (query_lang, doc_lang)
-        self.directionChanged.emit(query_lang, doc_lang)
-        self._set_comparison(None)
-        ready = self.workspace.comparison(query_lang, doc_lang)
+        ready = self.workspace.comparison(*wanted)
         if ready is not None:
-            self._set_comparison(ready)
+            self.pending_direction = None
+            self.pendingDirectionChanged.emit()
+            self._show(wanted, ready)
             return
-        title = f"Preparing {query_lang}→{doc_lang}"
+        self.pending_direction = wanted
+        self.pendingDirectionChanged.emit()
         self.jobs.start(
-            title,
-            self.workspace.prepare(query_lang, doc_lang),
-            lambda c, d=self.direction: self._on_prepared(d, c),
+            f"Preparing {wanted.arrow}",
+            self.workspace.prepare(*wanted),
+            lambda c, d=wanted: self._on_prepared(d, c),
+            lambda _reason, d=wanted: self._on_not_prepared(d),
+        )
+
+    def prepare_directions(self, directions) -> None:
+        """Prepare several directions in one job (one progress bar), showing none of them."""
+        if self.workspace is None:
+            return
+        todo = [Direction(*d) for d in directions if self.workspace.comparison(*d) is None]
+        if not todo:
+            self.statusChanged.emit("every chosen direction is prepared")
+            return
+
+        def job():
+            for i, d in enumerate(todo):
+                yield from relabel(self.workspace.prepare(*d), f"[{i + 1}/{len(todo)}] {d.arrow}")
+            return len(todo)
+
+        self.jobs.queue(
+            f"Preparing {len(todo)} directions",
+            job(),
+            lambda n: self.statusChanged.emit(f"prepared {n} directions"),
         )
 
     def retry(self) -> None:
         """Prepare the current direction again (after a cancel or an error)."""
-        if self.workspace is None or self.direction is None or self.comparison is not None:
+        if self.workspace is None:
             return
-        direction, self.direction = self.direction, None
-        self.set_direction(*direction)
+        target = self.pending_direction or (self.direction if self.comparison is None else None)
+        if target is None:
+            return
+        self.pending_direction = None
+        if target == self.direction:
+            self.direction = None
+        self.set_direction(*target)
 
-    def _on_prepared(self, direction: tuple[str, str], comparison: Comparison) -> None:
-        if direction == self.direction:
-            self._set_comparison(comparison)
-            self.statusChanged.emit(
-                f"{comparison.task.name}: {len(comparison.rows())} queries, "
-                f"{len(comparison.task.corpus)} passages"
-            )
+    def _on_prepared(self, direction: Direction, comparison: Comparison) -> None:
+        if direction != self.pending_direction:
+            return
+        self.pending_direction = None
+        self.pendingDirectionChanged.emit()
+        self._show(direction, comparison)
+        self.statusChanged.emit(
+            f"{comparison.task.name}: {len(comparison.rows())} queries, "
+            f"{len(comparison.task.corpus)} passages"
+        )
 
-    def _set_comparison(self, comparison: Comparison | None) -> None:
+    def _on_not_prepared(self, direction: Direction) -> None:
+        if direction == self.pending_direction and self.comparison is not None:
+            self.pending_direction = None  # cancelled or failed: the old direction stays
+            self.pendingDirectionChanged.emit()
+        elif direction == self.pending_direction:
+            self.direction = direction  # nothing shown yet: this is the one to retry
+            self.pending_direction = None
+            self.pendingDirectionChanged.emit()
+            self.directionChanged.emit(*direction)
+
+    def _show(self, direction: Direction, comparison: Comparison) -> None:
+        keep = self.current_query
+        self.direction = direction
+        self.directionChanged.emit(*direction)
+        self._set_comparison(comparison, keep)
+
+    def _set_comparison(self, comparison: Comparison | None, keep: str = "") -> None:
         self.comparison = comparison
         self.current_query = self.last_query = ""
         self.query_view = None
@@ -140,8 +194,9 @@ class WorkspaceController(QObject):
         self.comparisonChanged.emit()
         self.currentQueryChanged.emit("")
         self.queryViewChanged.emit()
-        if self.rows:
-            self.select_query(self.rows[0].query.id)
+        ids = [r.query.id for r in self.rows]
+        if ids:
+            self.select_query(keep if keep in ids else ids[0])
 
     def cancel(self) -> bool:
         return self.jobs.cancel()

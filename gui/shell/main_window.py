@@ -33,6 +33,7 @@ from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.registry import VIEWS
 from clirlens.gui.shell.status import MessageBar, ProgressPanel
 from clirlens.gui.start.dialog import StartDialog
+from clirlens.gui.widgets.directions import PrepareDirectionsDialog
 from clirlens.gui.widgets.query_browser import QueryBrowser
 
 ABOUT = """<h3>clirlens</h3>
@@ -169,6 +170,10 @@ class MainWindow(QMainWindow):
             self.view_actions[spec.name] = action
         view_menu.addSeparator()
         view_menu.addAction(self.browser_dock.toggleViewAction())
+        prepare = QAction("Prepare &directions…", self)
+        prepare.setStatusTip("prepare several directions ahead, in one job")
+        prepare.triggered.connect(self._prepare_directions_dialog)
+        view_menu.addAction(prepare)
         retry = QAction("&Prepare again", self)
         retry.setStatusTip("prepare the current direction again after a cancel or an error")
         retry.triggered.connect(self.controller.retry)
@@ -178,6 +183,16 @@ class MainWindow(QMainWindow):
         about = QAction("&About clirlens", self)
         about.triggered.connect(self._on_about)
         help_menu.addAction(about)
+
+    def _prepare_directions_dialog(self) -> None:
+        ws = self.controller.workspace
+        if ws is None:
+            self.controller.report("Preparing directions", UserError("open a workspace first"))
+            return
+        prepared = [d for d in ws.directions if ws.comparison(*d) is not None]
+        dialog = PrepareDirectionsDialog(ws.query_langs, ws.doc_langs, prepared, self)
+        if dialog.exec() == PrepareDirectionsDialog.DialogCode.Accepted:
+            self.controller.prepare_directions(dialog.chosen())
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.core.workspace.comparison import SORT_KEYS
+from clirlens.gui.widgets.directions import DirectionPicker
 from clirlens.gui.widgets.labels import model_letter
 
 GOOD, MISS = QColor("#1f7a3a"), QColor("#b3261e")
@@ -123,10 +124,7 @@ class QueryBrowser(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("queryBrowser")
-        self.query_lang = QComboBox()
-        self.query_lang.setToolTip("language of the queries")
-        self.doc_lang = QComboBox()
-        self.doc_lang.setToolTip("language of the passages")
+        self.directions = DirectionPicker()
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter queries (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
@@ -170,13 +168,9 @@ class QueryBrowser(QWidget):
         self.summary.setObjectName("browserSummary")
         self.summary.setWordWrap(True)
 
-        direction = QHBoxLayout()
-        direction.addWidget(self.query_lang, 1)
-        direction.addWidget(QLabel("→"))
-        direction.addWidget(self.doc_lang, 1)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Direction", direction)
+        form.addRow("Direction", self.directions)
         form.addRow("Sort", self.sort_combo)
         form.addRow("Compare", self.pair_row)
         self._form = form
@@ -188,8 +182,7 @@ class QueryBrowser(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.free_text)
 
-        self.query_lang.activated.connect(self._on_direction_chosen)
-        self.doc_lang.activated.connect(self._on_direction_chosen)
+        self.directions.directionChosen.connect(lambda d: controller.set_direction(*d))
         self.filter_edit.textChanged.connect(controller.set_filter)
         self.sort_combo.activated.connect(self._on_sort_chosen)
         self.pair_a.activated.connect(self._on_pair_chosen)
@@ -198,17 +191,13 @@ class QueryBrowser(QWidget):
         self.free_text.returnPressed.connect(self._on_free_text_entered)
         controller.workspaceChanged.connect(self._on_workspace_changed)
         controller.directionChanged.connect(self._on_direction_changed)
+        controller.pendingDirectionChanged.connect(self._on_direction_changed)
         controller.rowsChanged.connect(self._on_rows_changed)
         controller.currentQueryChanged.connect(self._on_current_query_changed)
         controller.blindChanged.connect(self._on_blind_changed)
         self._on_workspace_changed()
 
     # -- user actions ------------------------------------------------------------------------------
-    def _on_direction_chosen(self) -> None:
-        q, d = self.query_lang.currentText(), self.doc_lang.currentText()
-        if q and d:
-            self.controller.set_direction(q, d)
-
     def _on_sort_chosen(self) -> None:
         self.controller.set_sort(self.sort_combo.currentData())
 
@@ -244,13 +233,9 @@ class QueryBrowser(QWidget):
     # -- slots -------------------------------------------------------------------------------------
     def _on_workspace_changed(self) -> None:
         ws = self.controller.workspace
-        for combo, langs in (
-            (self.query_lang, ws.query_langs if ws else ()),
-            (self.doc_lang, ws.doc_langs if ws else ()),
-        ):
-            combo.clear()
-            combo.addItems(list(langs))
-            combo.setEnabled(len(langs) > 1)
+        self.directions.set_directions(
+            ws.query_langs if ws else (), ws.doc_langs if ws else (), self.controller.direction
+        )
         models = list(self.controller.models)
         for combo, m in ((self.pair_a, 0), (self.pair_b, 1)):
             combo.clear()
@@ -258,13 +243,14 @@ class QueryBrowser(QWidget):
             if m < len(models):
                 combo.setCurrentIndex(m)
         self._form.setRowVisible(self.pair_row, len(models) > 2)
-        self._on_direction_changed(*(self.controller.direction or ("", "")))
+        self._on_direction_changed()
 
-    def _on_direction_changed(self, query_lang: str, doc_lang: str) -> None:
-        for combo, lang in ((self.query_lang, query_lang), (self.doc_lang, doc_lang)):
-            i = combo.findText(lang)
-            if i >= 0:
-                combo.setCurrentIndex(i)
+    def _on_direction_changed(self, *_: object) -> None:
+        c = self.controller
+        ws = c.workspace
+        if ws is not None and c.direction != self.directions.current:
+            self.directions.set_directions(ws.query_langs, ws.doc_langs, c.direction)
+        self.directions.show_current(c.direction, c.pending_direction)
 
     def _on_blind_changed(self, blind: bool) -> None:
         """Blind judging on screen: hide the per-model columns (gold ranks, Δ, agreement)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 
 def wait_prepared(qtbot, controller, timeout: int = 180_000) -> None:
-    """Until the current direction is prepared and no job runs."""
+    """Until the direction asked for is prepared and shown, and no job runs."""
     qtbot.waitUntil(
-        lambda: controller.comparison is not None and not controller.jobs.busy, timeout=timeout
+        lambda: (
+            controller.comparison is not None
+            and controller.pending_direction is None
+            and not controller.jobs.busy
+        ),
+        timeout=timeout,
     )
 
 

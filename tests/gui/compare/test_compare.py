@@ -3,6 +3,8 @@ exactly what core's search returns, sorting by disagreement, selection, keyboard
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -168,21 +170,41 @@ def test_keyboard_navigation(window, config, qtbot):
 
 
 def test_direction_change_prepares_the_other_language(window, config, qtbot):
+    """One picker; the previous direction stays on screen until the new one is ready; the
+    selected query follows by its parallel id; a prepared direction switches at once."""
     c = window.controller
     window.open_workspace(config)
     wait_prepared(qtbot, c)
     first = c.comparison
-    combo = window.browser.query_lang
-    assert [combo.itemText(i) for i in range(combo.count())] == ["th", "hi"]
-    combo.setCurrentIndex(1)
-    combo.activated.emit(1)
-    assert c.direction == ("hi", "en")
+    c.select_query(c.rows[3].query.id)
+    chosen = c.current_query
+    picker = window.browser.directions
+    assert [d.arrow for d in picker.list.directions()] == ["th→en", "hi→en"]
+    assert picker.text() == "th→en"
+    picker.choose(("hi", "en"))
+    assert c.pending_direction == ("hi", "en") and c.direction == ("th", "en")
+    assert c.comparison is first and c.query_view is not None  # still shown meanwhile
+    assert "preparing hi→en" in picker.text()
     wait_prepared(qtbot, c)
+    assert c.direction == ("hi", "en")
     assert c.comparison is not first and c.comparison.task.name == "xquad/hi-en"
-    assert c.query_view.query.lang == "hi"
-    combo.setCurrentIndex(0)
-    combo.activated.emit(0)
-    assert c.comparison is first  # prepared before: no job
+    assert c.query_view.query.lang == "hi" and c.current_query == chosen  # followed
+    picker.choose(("th", "en"))
+    assert c.comparison is first and c.pending_direction is None  # prepared before: no job
+    assert c.current_query == chosen
+
+
+def test_prepare_several_directions_in_one_job(window, config, qtbot):
+    c = window.controller
+    window.open_workspace(dataclasses.replace(config, query_langs=("th", "hi", "el")))
+    wait_prepared(qtbot, c)
+    titles = []
+    c.jobs.jobChanged.connect(lambda t: t and titles.append(t))
+    c.prepare_directions([("hi", "en"), ("el", "en"), ("th", "en")])
+    qtbot.waitUntil(lambda: not c.jobs.busy, timeout=180_000)
+    assert titles == ["Preparing 2 directions"]
+    assert c.workspace.comparison("hi", "en") and c.workspace.comparison("el", "en")
+    assert c.direction == ("th", "en")  # nothing else changed on screen
 
 
 def test_align_button_opens_the_alignment_of_the_selected_passage(window, config, qtbot):
