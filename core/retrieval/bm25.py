@@ -112,6 +112,20 @@ class BM25Retriever:
         self._index, self._ids = index, [p.id for p in corpus]
         yield Progress(len(corpus), len(corpus), "BM25 indexed")
 
+    def exact_rank(
+        self, queries: Sequence[Query], query_id: str, passage_id: str
+    ) -> Job[tuple[int, float] | None]:
+        """The rank and BM25 score of ``passage_id`` over the whole corpus (see
+        :meth:`DenseRetriever.exact_rank`)."""
+        query = next((q for q in queries if q.id == query_id), None)
+        if self._index is None or query is None or passage_id not in self._ids:
+            return None
+        tokens = tokenize(query.text, query.lang, _stemmer(query.lang)) or ["\u2400"]
+        scores = np.asarray(self._index.get_scores(tokens))
+        score = float(scores[self._ids.index(passage_id)])
+        yield Progress(1, 1, "BM25 scored")
+        return 1 + int(np.count_nonzero(scores > score)), score
+
     def search(self, queries: Sequence[Query], k: int) -> Job[Run]:
         if self._index is None:
             raise RuntimeError("prepare() the corpus before searching")

@@ -113,6 +113,23 @@ class DenseRetriever:
                 self.cache.store_array("embeddings", key, meta, vectors)
         return vectors
 
+    def exact_rank(
+        self, queries: Sequence[Query], query_id: str, passage_id: str
+    ) -> Job[tuple[int, float] | None]:
+        """The rank and score of ``passage_id`` for ``query_id`` over the whole corpus, also
+        below the search depth: the score is the query's inner product with the passage,
+        the rank 1 + the number of passages scoring higher. ``queries`` are the ones whose
+        embeddings were cached with it (the direction's), so nothing is encoded again."""
+        if self.passage_vectors is None or passage_id not in self._ids:
+            return None
+        index = next((i for i, q in enumerate(queries) if q.id == query_id), None)
+        if index is None:
+            return None
+        qvecs = yield from self.embed_queries(queries)
+        scores = self.passage_vectors @ qvecs[index]
+        score = float(scores[self._ids.index(passage_id)])
+        return 1 + int(np.count_nonzero(scores > score)), score
+
     def search(self, queries: Sequence[Query], k: int) -> Job[Run]:
         if self._index is None:
             raise RuntimeError("prepare() the corpus before searching")

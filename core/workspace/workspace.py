@@ -34,7 +34,7 @@ from clirlens.core.data.beir import load_beir_job
 from clirlens.core.data.xquad import LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
 from clirlens.core.models.spec import ModelSpec, convention_notes, parse_model_arg
-from clirlens.core.progress import Job, relabel
+from clirlens.core.progress import Job, relabel, run
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.index import INDEX_KINDS
 from clirlens.core.types import Direction, Passage, Progress, Qrels, Query, RetrievalTask, Run
@@ -326,6 +326,20 @@ class Workspace:
             runs.append(Run(spec.name, run.rankings))
         self._runs[key] = (task, tuple(runs))
         return self._runs[key]
+
+    def exact_rank(
+        self, model: int, query_lang: str, doc_lang: str, query_id: str, passage_id: str
+    ) -> tuple[int, float] | None:
+        """Model ``model``'s rank and score of a passage for a query of a prepared direction,
+        over the whole corpus (also below the depth); None when it cannot tell."""
+        comparison = self._comparisons.get((query_lang, doc_lang))
+        if comparison is None:
+            return None
+        retriever = self.retriever(model, doc_lang)
+        rank = getattr(retriever, "exact_rank", None)
+        if rank is None:
+            return None
+        return run(rank(comparison.task.queries, query_id, passage_id))
 
     def search_text(
         self, text: str, query_lang: str, doc_lang: str, *, pair: Pair = (0, 1), shown: int = 10

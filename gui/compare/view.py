@@ -180,6 +180,10 @@ class CompareView(QWidget):
             rank = ""
             if view is not None and m < len(view.gold_ranks) and not view.free_text:
                 rank = f" · gold {_rank(view.gold_ranks[m], view.k)}"
+                if view.gold_ranks[m] is not None and view.gold_ranks[m] > view.k and view.gold:
+                    exact = self.controller.exact_rank(m, sorted(view.gold)[0])
+                    if exact is not None:  # below the depth: computed for the gold passage
+                        rank += f" (rank {exact[0]}, score {exact[1]:.4f})"
             title.setText(f"{model_letter(m)}: {models[m]}{rank}")
         if view is None:
             self.query_label.setText("")

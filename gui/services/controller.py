@@ -62,6 +62,7 @@ class WorkspaceController(QObject):
         self.query_view: QueryView | None = None
         self.selected_passage = ""
         self.shown = 10
+        self._exact: dict[tuple, tuple[int, float] | None] = {}
         self.judged: GradeLookup | None = None  # judgment grades per passage
         self.blind = False  # a blind judging campaign is on screen
 
@@ -260,9 +261,49 @@ class WorkspaceController(QObject):
             self.select_query(target, force=True)
 
     def select_passage(self, passage_id: str) -> None:
-        """Select a passage in every list (selecting it again clears the selection)."""
+        """Select a passage in every list (selecting it again clears the selection); a list
+        that ranks it below what it shows (within the depth) shows down to it."""
         self.selected_passage = "" if passage_id == self.selected_passage else passage_id
+        qv = self.query_view
+        if self.selected_passage and qv is not None and self.comparison is not None:
+            ranks = [
+                r.rank_of(qv.query.id, passage_id) or 0
+                for r in (self.comparison.runs if not qv.free_text else ())
+            ]
+            deepest = max((x for x in ranks if x <= self.comparison.k), default=0)
+            if deepest > self.shown:
+                self.shown = deepest
+                self._rebuild_view()
         self.selectedPassageChanged.emit(self.selected_passage)
+
+    def show_more(self, step: int = 10) -> None:
+        """Show ``step`` more passages of every list, down to the retrieval depth."""
+        if self.comparison is None or self.shown >= self.comparison.k:
+            return
+        self.shown = min(self.shown + step, self.comparison.k)
+        self._rebuild_view()
+
+    def _rebuild_view(self) -> None:
+        if self.current_query and self.comparison is not None:
+            self.query_view = self.comparison.view(
+                self.current_query, self.pair, self.shown, self.judged
+            )
+            self.queryViewChanged.emit()
+
+    def exact_rank(self, model: int, passage_id: str) -> tuple[int, float] | None:
+        """Model ``model``'s rank and score of ``passage_id`` for the current dataset query
+        over the whole corpus (below the depth too), remembered per query."""
+        if self.workspace is None or self.direction is None or not self.current_query:
+            return None
+        key = (self.direction, self.current_query, model, passage_id)
+        if key not in self._exact:
+            try:
+                self._exact[key] = self.workspace.exact_rank(
+                    model, *self.direction, self.current_query, passage_id
+                )
+            except UserError:
+                self._exact[key] = None
+        return self._exact[key]
 
     def set_blind(self, blind: bool) -> None:
         """Blind judging is (or is no longer) on screen: views that show per-model ranks

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -147,6 +148,16 @@ class RankedList(QScrollArea):
         self.empty_label.setObjectName("emptyLabel")
         self.empty_label.setWordWrap(True)
         self._layout.insertWidget(0, self.empty_label)
+        self.notice = QLabel()  # the selected passage, when this list does not hold it
+        self.notice.setObjectName("hint")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        self._layout.insertWidget(1, self.notice)
+        self.more_button = QPushButton()
+        self.more_button.setObjectName("showMore")
+        self.more_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.more_button.clicked.connect(lambda: self.controller.show_more())
+        self._layout.insertWidget(2, self.more_button)
         controller.queryViewChanged.connect(self._on_query_view_changed)
         controller.selectedPassageChanged.connect(self._on_selected_passage_changed)
         self._on_query_view_changed()
@@ -174,8 +185,12 @@ class RankedList(QScrollArea):
         for i, hit in enumerate(hits):
             card = HitCard(hit, other, view.k, self._content)
             card.clicked.connect(self.controller.select_passage)
-            self._layout.insertWidget(1 + i, card)
+            self._layout.insertWidget(2 + i, card)
             self.cards.append(card)
+        listed = sum(1 for h in hits if not h.beyond)
+        self.more_button.setVisible(not view.free_text and listed < view.k and listed >= 10)
+        self.more_button.setText(f"Show 10 more (showing {listed} of the top {view.k})")
+        self._on_selected_passage_changed(self.controller.selected_passage)
         self.verticalScrollBar().setValue(0)
 
     def _on_selected_passage_changed(self, passage_id: str) -> None:
@@ -184,8 +199,20 @@ class RankedList(QScrollArea):
             card.set_selected(card.passage_id == passage_id)
             if card.passage_id == passage_id:
                 chosen = card
+        self._say_where(passage_id if chosen is None else "")
         if chosen is not None:  # once the expanded card has its new height
             QTimer.singleShot(0, lambda c=chosen: self._reveal(c))
+
+    def _say_where(self, passage_id: str) -> None:
+        """The selected passage is not in this list: say where this model ranks it."""
+        view = self.controller.query_view
+        if not passage_id or view is None or view.free_text:
+            self.notice.setVisible(False)
+            return
+        found = self.controller.exact_rank(self.model, passage_id)
+        where = f"rank {found[0]}, score {found[1]:.4f}" if found is not None else "rank unknown"
+        self.notice.setText(f"{passage_id} is not in this model's top {view.k}: {where}")
+        self.notice.setVisible(True)
 
     def _reveal(self, card: HitCard) -> None:
         if card in self.cards:
