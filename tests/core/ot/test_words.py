@@ -7,7 +7,8 @@ import pytest
 
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
-from clirlens.core.ot.words import detect_convention, merge_words
+from clirlens.core.ot import segment
+from clirlens.core.ot.words import merge_words
 from clirlens.core.progress import run
 from clirlens.core.types import TokenStates
 
@@ -27,7 +28,7 @@ def spans(st):
     return [(t, st.text[s:e]) for t, (s, e) in zip(st.tokens, st.offsets, strict=True)]
 
 
-def test_sentencepiece_pieces_merge_and_punctuation_stays_attached():
+def test_sentencepiece_pieces_gather_into_the_texts_words():
     text = "Wie viele Punkte, Panthers?"
     st = make(
         text,
@@ -45,17 +46,17 @@ def test_sentencepiece_pieces_merge_and_punctuation_stays_attached():
         ],
     )
     words = merge_words(st)
-    assert words.tokens == ("Wie", "viele", "Punkte,", "Panthers?")
+    assert words.tokens == ("Wie", "viele", "Punkte", ",", "Panthers", "?")
     assert spans(words) == [(w, w) for w in words.tokens]
     assert not any(words.special)
     # vectors: mean of the pieces' vectors (piece k has value k)
-    np.testing.assert_allclose(words.vectors[:, 0], [1, 2, 3.5, 6.5])
+    np.testing.assert_allclose(words.vectors[:, 0], [1, 2, 3, 4, 6, 8])
     assert words.vectors.dtype == np.float32 and words.model == "m" and words.layer == -1
 
 
-def test_wordpiece_continuations_merge_and_punctuation_is_its_own_word():
+def test_wordpiece_and_sentencepiece_give_the_same_words():
     text = "the cats sat, far"
-    st = make(
+    wordpiece = make(
         text,
         [
             ("[CLS]", 0, 0),
@@ -68,46 +69,52 @@ def test_wordpiece_continuations_merge_and_punctuation_is_its_own_word():
             ("[SEP]", 0, 0),
         ],
     )
-    assert detect_convention(st.tokens) == "wordpiece"
-    words = merge_words(st)
-    assert words.tokens == ("the", "cats", "sat", ",", "far")
-    assert words.offsets == ((0, 3), (4, 8), (9, 12), (12, 13), (14, 17))
-    np.testing.assert_allclose(words.vectors[:, 0], [1, 2.5, 4, 5, 6])
-
-
-def test_scripts_without_spaces_give_runs_between_whitespace():
-    # Thai under SentencePiece: one "word" per whitespace-delimited run (a phrase)
-    text = "ทีมรับของแพนเธอร์ส ยอมแพ้"
-    pieces = [
-        ("\u2581ทีม", 0, 3),
-        ("รับ", 3, 6),
-        ("ของ", 6, 9),
-        ("แพ", 9, 11),
-        ("นเธอร์ส", 11, 18),
-        ("\u2581ยอม", 19, 22),
-        ("แพ้", 22, 25),
-    ]
-    words = merge_words(make(text, pieces))
-    assert words.tokens == ("ทีมรับของแพนเธอร์ส", "ยอมแพ้")
-    assert words.offsets == ((0, 18), (19, 25))
-
-
-def test_a_dropped_bare_marker_still_separates_words():
-    # XLM-R encodes " 1990" as a bare "▁" (marked special) followed by "1990"
-    text = "in 1990 年"
-    st = make(
-        text, [("\u2581in", 0, 2), ("\u2581", 3, 3), ("1990", 3, 7), ("\u2581", 8, 8), ("年", 8, 9)]
+    sentencepiece = make(
+        text, [("\u2581the", 0, 3), ("\u2581ca", 4, 6), ("ts", 6, 8), ("\u2581sat,", 9, 13),
+               ("\u2581far", 14, 17)]
     )
-    assert merge_words(st).tokens == ("in", "1990", "年")
-    # a CJK run after a bare marker is one word under SentencePiece (convention is detected
-    # from all tokens, special ones included)
-    st = make("北京是首都", [("\u2581", 0, 0), ("北京", 0, 2), ("是", 2, 3), ("首都", 3, 5)])
-    assert merge_words(st).tokens == ("北京是首都",)
+    a, b = merge_words(wordpiece), merge_words(sentencepiece)
+    assert a.tokens == b.tokens == ("the", "cats", "sat", ",", "far")
+    assert a.offsets == b.offsets == ((0, 3), (4, 8), (9, 12), (12, 13), (14, 17))
+    np.testing.assert_allclose(a.vectors[:, 0], [1, 2.5, 4, 5, 6])
+    # a piece spanning two words ("sat,") counts towards both
+    np.testing.assert_allclose(b.vectors[:, 0], [0, 1.5, 3, 3, 4])
+
+
+def test_thai_is_segmented_into_words_not_phrases():
+    # Thai puts spaces between phrases; one SentencePiece piece may span two words
+    text = "ทีมใดเป็นตัวแทนของ AFC"
+    pieces = [("\u2581ทีม", 0, 3), ("ใดเป็น", 3, 9), ("ตัวแทน", 9, 15), ("ของ", 15, 18),
+              ("\u2581AFC", 19, 22)]
+    words = merge_words(make(text, pieces))
+    assert words.tokens == ("ทีม", "ใด", "เป็น", "ตัวแทน", "ของ", "AFC")
+    np.testing.assert_allclose(words.vectors[:, 0], [0, 1, 1, 2, 3, 4])
+
+
+def test_characters_beyond_the_bmp_keep_python_offsets():
+    text = "a😀b 北京大学"
+    assert [text[s:e] for s, e in segment.icu_words(text)] == ["a", "😀", "b", "北京", "大学"]
+
+
+def test_the_fallback_splits_at_spaces_and_peels_punctuation():
+    assert [t[s:e] for t in ["«Paris», ok?! ทีมใดเป็น"] for s, e in segment.plain_words(t)] == [
+        "«", "Paris", "»", ",", "ok", "?", "!", "ทีมใดเป็น"
+    ]
+
+
+def test_format_characters_are_not_words():
+    text = "a\u200bb c"
+    assert [text[s:e] for s, e in segment.icu_words(text)] == ["a", "b", "c"]
 
 
 def test_only_special_tokens_give_an_empty_record():
     st = make("\u200b", [("[CLS]", 0, 0), ("[SEP]", 0, 0)])
     assert len(merge_words(st)) == 0
+
+
+def test_words_past_the_models_maximum_length_are_left_out():
+    st = make("one two three", [("\u2581one", 0, 3), ("\u2581two", 4, 7)])
+    assert merge_words(st).tokens == ("one", "two")
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +132,13 @@ def test_real_wordpiece_tokenizer_offsets(tiny):
     pieces = st.content()
     cats = [i for i, t in enumerate(pieces.tokens) if t in ("cat", "##s")]
     np.testing.assert_allclose(words.vectors[1], pieces.vectors[cats].mean(0), rtol=1e-6)
+
+
+def test_two_real_tokenizers_give_the_same_thai_and_english_words(me5_dir, minilm_dir):
+    texts = ["ทีมใดเป็นตัวแทนของ AFC ในซูเปอร์โบวล์ 50?", "Which NFL team won Super Bowl 50?"]
+    got = []
+    for path in (me5_dir, minilm_dir):
+        enc = Encoder(parse_model_arg(str(path)), device="cpu")
+        got.append([(w.tokens, w.offsets) for w in map(merge_words, run(enc.token_states(texts)))])
+    assert got[0] == got[1]
+    assert got[0][0][0][:5] == ("ทีม", "ใด", "เป็น", "ตัวแทน", "ของ")
