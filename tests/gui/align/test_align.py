@@ -173,3 +173,22 @@ def test_layer_limits_stale_marks_and_errors_that_clear(window, small_config, qt
     view.eps_slider.setValue(-1.3)
     qtbot.waitUntil(lambda: not window.message_bar.isVisible(), timeout=60_000)
     assert "failed" not in view.plots[0].title.text()
+
+
+def test_words_mode_gives_both_models_the_same_thai_words(window, small_config, qtbot):
+    controller, view = open_align(window, small_config, qtbot)
+    view.words_box.setChecked(True)
+    qtbot.waitUntil(
+        lambda: len(view.alignments) == 2 and all(a.words for a in view.alignments),
+        timeout=60_000,
+    )
+    a, b = view.alignments
+    assert a.source_model != b.source_model
+    assert a.source_tokens == b.source_tokens and a.target_tokens == b.target_tokens
+    assert a.plan.shape == b.plan.shape
+    # a Thai question is several words, not one run between spaces
+    thai = controller.query_view.query.text
+    assert len(a.source_tokens) > len(thai.split()) + 1
+    assert "".join(a.source_tokens) == "".join(thai.split())
+    axis = view.plots[1].heatmap.left_axis.tokens
+    assert len(axis) == len(a.source_tokens)
