@@ -75,8 +75,10 @@ def main() -> None:
         pieces = enc["offset_mapping"]
         ref = [icu_words(t) for t in texts]
         print(f"\n{lang}: {len(texts)} texts ({sum(map(len, texts)) / 1e3:.0f}k characters)")
-        print(f"{'segmenter':18} {'ms/1k texts':>12} {'vs icu':>7} {'words/text':>11} "
-              f"{'F1 vs icu':>10} {'pieces inside':>14}")
+        print(
+            f"{'segmenter':18} {'ms/1k texts':>12} {'vs icu':>7} {'words/text':>11} "
+            f"{'F1 vs icu':>10} {'pieces inside':>14}"
+        )
         base = None
         for name, fn in segmenters.items():
             if name == "pythainlp-newmm" and lang != "th":
@@ -90,10 +92,12 @@ def main() -> None:
             base = base or best
             ms = 1e6 * best / len(texts)
             n_words = sum(map(len, out)) / len(texts)
-            agree = sum(f1(cuts(a), cuts(b)) for a, b in zip(out, ref)) / len(texts)
-            fit = sum(inside_share(s, p) for s, p in zip(out, pieces)) / len(texts)
-            print(f"{name:18} {ms:12.1f} {best / base:6.2f}x {n_words:11.1f} "
-                  f"{agree:10.3f} {fit:14.3f}")
+            agree = sum(f1(cuts(a), cuts(b)) for a, b in zip(out, ref, strict=True)) / len(texts)
+            fit = sum(inside_share(s, p) for s, p in zip(out, pieces, strict=True)) / len(texts)
+            print(
+                f"{name:18} {ms:12.1f} {best / base:6.2f}x {n_words:11.1f} "
+                f"{agree:10.3f} {fit:14.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -75,6 +75,51 @@ class Throttle:
         return False
 
 
+def duration(seconds: float) -> str:
+    """``"8 s"``, ``"2 min 05 s"``, ``"1 h 04 min"``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class Eta:
+    """Time left in the current stage of a job, from the rate since the stage began
+    (a stage is a run of progress records with the same message and total): ``left =
+    elapsed * (total - done) / (done - done_at_start)``. None until a stage has run for
+    ``warmup`` seconds, and when the total is unknown; ``clock`` is for tests."""
+
+    def __init__(self, warmup: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.warmup = warmup
+        self.clock = clock
+        self._stage: tuple[str, int] | None = None
+        self._start = 0.0
+        self._done0 = 0
+
+    def __call__(self, p: Progress) -> float | None:
+        now = self.clock()
+        stage = (p.message, p.total)
+        if stage != self._stage or p.done < self._done0:
+            self._stage, self._start, self._done0 = stage, now, p.done
+            return None
+        elapsed, gained = now - self._start, p.done - self._done0
+        if p.total <= 0 or gained <= 0 or elapsed < self.warmup or p.done >= p.total:
+            return None
+        return elapsed * (p.total - p.done) / gained
+
+
+def describe(p: Progress, left: float | None) -> str:
+    """``"encoding passages — 640 / 1190 · about 1 min 20 s left"`` (counts when known)."""
+    text = p.message
+    if p.total > 0:
+        text += f" — {p.done:,} / {p.total:,}"
+    if left is not None:
+        text += f" · about {duration(left)} left"
+    return text
+
+
 class ProgressBar:
     """A one-line text progress bar for a terminal (stderr by default)."""
 
@@ -84,12 +129,15 @@ class ProgressBar:
         self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last_msg = ""
         self._start = time.monotonic()
+        self._eta = Eta()
 
     def __call__(self, p: Progress) -> None:
         filled = int(self.width * p.fraction)
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = time.monotonic() - self._start
-        line = f"[{bar}] {p.done}/{p.total} {p.message} ({elapsed:.1f}s)"
+        left = self._eta(p)
+        eta = f", {duration(left)} left" if left is not None else ""
+        line = f"[{bar}] {p.done}/{p.total} {p.message} ({elapsed:.1f}s{eta})"
         if self._tty:
             self.stream.write("\r" + line[:120].ljust(120))
             if p.total and p.done >= p.total:

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from clirlens.core.cli.common import Subcommands
 from clirlens.core.errors import UserError
+from clirlens.core.version import version
 
 Registrar = Callable[[Subcommands], None]
 
@@ -45,20 +46,11 @@ def build_parser(
         or "Cross-lingual retrieval workbench: compare dense "
         "retrievers on XQuAD and other corpora, inspect OT token alignments, judge relevance.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for register in [*core_registrars(), *registrars]:
         register(sub)
     return parser
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("clirlens")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class _StderrHandler(logging.Handler):

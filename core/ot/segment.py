@@ -21,6 +21,7 @@ once.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -68,7 +69,7 @@ def icu_words(text: str) -> Spans:
     table = _utf16_to_index(text)
     if table is not None:
         cuts = [table[c] for c in cuts]
-    return tuple((a, b) for a, b in zip(cuts, cuts[1:]) if _is_word(text[a:b]))
+    return tuple((a, b) for a, b in itertools.pairwise(cuts) if _is_word(text[a:b]))
 
 
 def _is_punct(c: str) -> bool:

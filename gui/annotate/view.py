@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -35,6 +34,7 @@ from clirlens.gui.annotate.panel import JudgingPanel
 from clirlens.gui.annotate.texts import TextSource, screenshot_campaign
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.agreement_panel import AgreementPanel
+from clirlens.gui.widgets.keys import shortcut
 from clirlens.storage.commands import JudgeCommand
 from clirlens.storage.records import GRADE_LABELS, Change
 from clirlens.storage.repository import UNCHANGED
@@ -117,20 +117,23 @@ class AnnotateView(QWidget):
         self._show_item()
 
     def _shortcuts(self) -> None:
-        def key(sequence: str, slot) -> None:
-            shortcut = QShortcut(QKeySequence(sequence), self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)  # while the view is shown
-            shortcut.activated.connect(slot)
+        def key(sequence: str, slot, help: str) -> None:  # while the view is shown
+            shortcut(self, sequence, slot, help, "Annotate")
 
-        for g in GRADE_LABELS:
-            key(str(g), lambda g=g: self.grade(g))
-        key("N", self.edit_note)
-        key("S", self.skip)
-        key("Left", lambda: self.move(-1))
-        key("Right", lambda: self.move(1))
-        escape = QShortcut(QKeySequence("Escape"), self.panel.note_edit)
-        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
-        escape.activated.connect(self._on_note_cancelled)
+        for g, label in GRADE_LABELS.items():
+            key(str(g), lambda g=g: self.grade(g), f"grade {g}: {label}")
+        key("N", self.edit_note, "write a note on the passage")
+        key("S", self.skip, "skip the passage (judge it later)")
+        key("Left", lambda: self.move(-1), "previous passage")
+        key("Right", lambda: self.move(1), "next passage")
+        shortcut(
+            self.panel.note_edit,
+            "Escape",
+            self._on_note_cancelled,
+            "cancel the note being written",
+            "Annotate",
+            Qt.ShortcutContext.WidgetShortcut,
+        )
         # undo/redo live in the main window's Edit menu (one QUndoStack, Ctrl+Z everywhere)
 
     # -- campaigns -----------------------------------------------------------------------------

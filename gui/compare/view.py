@@ -12,7 +12,6 @@ import html
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from clirlens.core.workspace.comparison import QueryView
 from clirlens.gui.services.context import AppContext
+from clirlens.gui.widgets.keys import shortcut
 from clirlens.gui.widgets.labels import model_letter
 from clirlens.gui.widgets.markup import RTL_LANGS
 from clirlens.gui.widgets.ranked_list import RankedList
@@ -82,7 +82,13 @@ class CompareView(QWidget):
             "with its English parallel when no passage is selected (Ctrl+Shift+A)"
         )
         self.align_button.clicked.connect(lambda: self.controller.request_view("align"))
-        QShortcut(QKeySequence("Ctrl+Shift+A"), self, lambda: self.controller.request_view("align"))
+        shortcut(
+            self,
+            "Ctrl+Shift+A",
+            lambda: self.controller.request_view("align"),
+            "align the selected passage (or the query's English parallel) with the query",
+            "Compare",
+        )
         row = QHBoxLayout()
         row.addWidget(self.meta_label, 1)
         row.addWidget(self.agreement_label)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -30,18 +29,13 @@ from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
 from clirlens.gui.services.settings import Settings
+from clirlens.gui.shell.help import build_help_menu
 from clirlens.gui.shell.registry import VIEWS
 from clirlens.gui.shell.status import MessageBar, ProgressPanel
 from clirlens.gui.start.dialog import StartDialog
 from clirlens.gui.widgets.directions import PrepareDirectionsDialog
+from clirlens.gui.widgets.keys import shortcut
 from clirlens.gui.widgets.query_browser import QueryBrowser
-
-ABOUT = """<h3>clirlens</h3>
-<p>A workbench for cross-lingual information retrieval research: dense retrievers side by
-side on XQuAD and BEIR-style corpora, where they disagree and why (OT token alignments), and
-graded relevance judgments.</p>
-<p>Everything shown here can be run headless: <code>clirlens --help</code>.</p>
-<p>XQuAD: Artetxe et al. 2020, CC BY-SA 4.0.</p>"""
 
 
 def _validate(config: WorkspaceConfig) -> str | None:
@@ -113,8 +107,8 @@ class MainWindow(QMainWindow):
         self.context.judgments.databaseChanged.connect(self._show_database)
         self._show_database(self.context.judgments.database_text(db))
         self._build_menus()
-        QShortcut(QKeySequence("Ctrl+F"), self, self.browser.focus_filter)
-        QShortcut(QKeySequence("Ctrl+L"), self, self.browser.focus_free_text)
+        shortcut(self, "Ctrl+F", self.browser.focus_filter, "filter the query list", "Queries")
+        shortcut(self, "Ctrl+L", self.browser.focus_free_text, "type a free-text query", "Queries")
         self._tab_order()
 
         controller.errorOccurred.connect(self._on_error)
@@ -179,10 +173,7 @@ class MainWindow(QMainWindow):
         retry.triggered.connect(self.controller.retry)
         view_menu.addAction(retry)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About clirlens", self)
-        about.triggered.connect(self._on_about)
-        help_menu.addAction(about)
+        build_help_menu(self)
 
     def _prepare_directions_dialog(self) -> None:
         ws = self.controller.workspace
@@ -206,14 +197,6 @@ class MainWindow(QMainWindow):
         else:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear", self.settings.clear_recent)
-
-    def _on_about(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.NoIcon, "About clirlens", ABOUT, QMessageBox.StandardButton.Close, self
-        )
-        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
-        box.setModal(False)
-        box.show()
 
     def _tab_order(self) -> None:
         b = self.browser

@@ -1,7 +1,8 @@
 """The status bar's progress panel and the window's message area.
 
-* :class:`ProgressPanel`: the current job's message, a progress bar (busy indicator when
-  the total is unknown) and Cancel; visible only while a job runs.
+* :class:`ProgressPanel`: the current job's message with its counts and time left, a
+  progress bar (busy indicator when the total is unknown) and Cancel; visible only while a
+  job runs.
 * :class:`MessageBar`: the one place errors arrive (from workers and from user actions):
   a non-modal strip above the views with the one-line message, a Details button opening a
   non-modal dialog (traceback for unexpected errors) and a close button. It never blocks
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clirlens.core.progress import Eta, describe
 from clirlens.core.types import Progress
 from clirlens.gui.services.jobs import Failure, JobRunner
 
@@ -36,6 +38,7 @@ class ProgressPanel(QWidget):
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.jobs = jobs
+        self.eta = Eta()
         self.label = QLabel()
         self.label.setObjectName("progressLabel")
         self.label.setMinimumWidth(240)
@@ -63,6 +66,7 @@ class ProgressPanel(QWidget):
 
     def _on_job(self, title: str) -> None:
         if title:
+            self.eta = Eta()
             self.label.setText(title + "…")
             self.bar.setRange(0, 0)
             self.cancel_button.setEnabled(True)
@@ -72,7 +76,9 @@ class ProgressPanel(QWidget):
             self.cancel_button.setEnabled(False)
 
     def _on_progress(self, p: Progress) -> None:
-        self.label.setText(p.message or self.jobs.title)
+        shown = p if p.message else Progress(p.done, p.total, self.jobs.title)
+        self.label.setText(describe(shown, self.eta(p)))
+        self.label.setToolTip(self.label.text())
         if p.total > 0:
             self.bar.setRange(0, 1000)
             self.bar.setValue(round(1000 * p.fraction))

@@ -116,8 +116,10 @@ class OTControls(QObject):
         self.layer_box.setToolTip("hidden layer: -1 is the last, 0 the embeddings")
         self.words_box = QCheckBox("Words") if words else None
         if self.words_box is not None:
-            self.words_box.setToolTip("the text's words (ICU word boundaries, the same for both models) instead of each "
-                "model's sub-word pieces; a word's vector is the mean of its pieces' states")
+            self.words_box.setToolTip(
+                "the text's words (ICU word boundaries, the same for both models) instead of each "
+                "model's sub-word pieces; a word's vector is the mean of its pieces' states"
+            )
             self.words_box.toggled.connect(self._changed)
         for box in (self.solver_box, self.weights_box):
             box.currentIndexChanged.connect(self._changed)

@@ -219,6 +219,11 @@ class QueryBrowser(QWidget):
         self.free_text.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.free_text.selectAll()
 
+    KEYS = (
+        ("J, K", "next / previous query (the query list has the focus)"),
+        ("Escape", "leave the free-text query, back to the dataset's query"),
+    )
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             if obj is self.table and event.key() in (Qt.Key.Key_J, Qt.Key.Key_K):

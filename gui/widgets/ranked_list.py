@@ -219,6 +219,12 @@ class RankedList(QScrollArea):
             self._layout.activate()  # geometry of freshly built or expanded cards
             self.ensureWidgetVisible(card, 0, 40)
 
+    KEYS = (
+        ("J, Down", "next query (a ranked list has the focus)"),
+        ("K, Up", "previous query (a ranked list has the focus)"),
+        ("Enter, Space", "select the list's first passage"),
+    )
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Down, Qt.Key.Key_J):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clirlens.core.progress import relabel, run
+from clirlens.core.progress import Eta, describe, duration, relabel, run
 from clirlens.core.types import Progress
 
 
@@ -32,3 +32,27 @@ def test_closing_the_relabelled_job_closes_the_inner_one_at_once():
     next(outer)
     outer.close()  # a cancel at a yield
     assert closed == [True]
+
+
+def test_time_left_follows_the_rate_of_the_current_stage():
+    now = [0.0]
+    eta = Eta(warmup=2.0, clock=lambda: now[0])
+    assert eta(Progress(0, 1000, "encoding")) is None  # the stage starts
+    now[0] = 1.0
+    assert eta(Progress(100, 1000, "encoding")) is None  # still warming up
+    now[0] = 4.0
+    assert eta(Progress(400, 1000, "encoding")) == 6.0  # 100/s, 600 to go
+    now[0] = 5.0
+    assert eta(Progress(0, 50, "indexing")) is None  # a new stage restarts the clock
+    now[0] = 8.0
+    assert eta(Progress(25, 50, "indexing")) == 3.0
+    assert eta(Progress(50, 50, "indexing")) is None  # done
+    assert eta(Progress(3, 0, "reading")) is None  # unknown total
+
+
+def test_progress_text_has_counts_and_time_left():
+    assert describe(Progress(640, 1190, "encoding passages"), 80) == (
+        "encoding passages — 640 / 1,190 · about 1 min 20 s left"
+    )
+    assert describe(Progress(0, 0, "reading"), None) == "reading"
+    assert [duration(x) for x in (0.4, 59, 61, 3725)] == ["0 s", "59 s", "1 min 01 s", "1 h 02 min"]

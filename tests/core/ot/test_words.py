@@ -70,8 +70,14 @@ def test_wordpiece_and_sentencepiece_give_the_same_words():
         ],
     )
     sentencepiece = make(
-        text, [("\u2581the", 0, 3), ("\u2581ca", 4, 6), ("ts", 6, 8), ("\u2581sat,", 9, 13),
-               ("\u2581far", 14, 17)]
+        text,
+        [
+            ("\u2581the", 0, 3),
+            ("\u2581ca", 4, 6),
+            ("ts", 6, 8),
+            ("\u2581sat,", 9, 13),
+            ("\u2581far", 14, 17),
+        ],
     )
     a, b = merge_words(wordpiece), merge_words(sentencepiece)
     assert a.tokens == b.tokens == ("the", "cats", "sat", ",", "far")
@@ -84,8 +90,13 @@ def test_wordpiece_and_sentencepiece_give_the_same_words():
 def test_thai_is_segmented_into_words_not_phrases():
     # Thai puts spaces between phrases; one SentencePiece piece may span two words
     text = "ทีมใดเป็นตัวแทนของ AFC"
-    pieces = [("\u2581ทีม", 0, 3), ("ใดเป็น", 3, 9), ("ตัวแทน", 9, 15), ("ของ", 15, 18),
-              ("\u2581AFC", 19, 22)]
+    pieces = [
+        ("\u2581ทีม", 0, 3),
+        ("ใดเป็น", 3, 9),
+        ("ตัวแทน", 9, 15),
+        ("ของ", 15, 18),
+        ("\u2581AFC", 19, 22),
+    ]
     words = merge_words(make(text, pieces))
     assert words.tokens == ("ทีม", "ใด", "เป็น", "ตัวแทน", "ของ", "AFC")
     np.testing.assert_allclose(words.vectors[:, 0], [0, 1, 1, 2, 3, 4])
@@ -98,7 +109,14 @@ def test_characters_beyond_the_bmp_keep_python_offsets():
 
 def test_the_fallback_splits_at_spaces_and_peels_punctuation():
     assert [t[s:e] for t in ["«Paris», ok?! ทีมใดเป็น"] for s, e in segment.plain_words(t)] == [
-        "«", "Paris", "»", ",", "ok", "?", "!", "ทีมใดเป็น"
+        "«",
+        "Paris",
+        "»",
+        ",",
+        "ok",
+        "?",
+        "!",
+        "ทีมใดเป็น",
     ]
 
 

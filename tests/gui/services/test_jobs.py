@@ -49,9 +49,12 @@ def test_cancel_mid_indexing_keeps_app_usable_and_cache_consistent(
     window.show()
     config = WorkspaceConfig(**{**config.to_dict(), "subset": 6, "batch_size": 1})
     seen: list[Progress] = []
+    labels: list[str] = []
 
     def on_progress(p: Progress) -> None:
         seen.append(p)
+        if p.total > 0:
+            labels.append(window.progress.label.text())
         if "encoding passages" in p.message and window.progress.cancel_button.isEnabled():
             qtbot.mouseClick(window.progress.cancel_button, Qt.MouseButton.LeftButton)
 
@@ -63,6 +66,7 @@ def test_cancel_mid_indexing_keeps_app_usable_and_cache_consistent(
     qtbot.waitUntil(lambda: not controller.jobs.busy, timeout=120_000)
     assert QApplication.overrideCursor() is None  # and back once it is cancelled
     controller.jobs.progressChanged.disconnect(on_progress)
+    assert any(" / " in text for text in labels)  # counts beside the message
     encoding = [p for p in seen if "encoding passages" in p.message]
     assert encoding and encoding[-1].done < encoding[-1].total  # stopped mid-way
     assert controller.comparison is None
