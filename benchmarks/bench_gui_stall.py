@@ -28,7 +28,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Progress
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.app import application, wait_until_prepared

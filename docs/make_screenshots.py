@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.app import SCREENSHOT_SIZE, application, wait_until_prepared

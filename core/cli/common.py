@@ -14,7 +14,7 @@ from clirlens.core.errors import UserError
 
 if TYPE_CHECKING:
     from clirlens.core.types import Direction, Qrels
-    from clirlens.core.workspace.workspace import WorkspaceConfig
+    from clirlens.core.workspace.config import WorkspaceConfig
 
 DEFAULT_DEPTH = 100
 
@@ -119,7 +119,7 @@ def add_depth_arg(p: argparse.ArgumentParser) -> None:
 
 def workspace_config(args: argparse.Namespace, **extra: Any) -> WorkspaceConfig:
     """The :class:`WorkspaceConfig` the data, model and runtime flags describe."""
-    from clirlens.core.workspace.workspace import WorkspaceConfig
+    from clirlens.core.workspace.config import WorkspaceConfig
 
     check_device(args.device)
     beir = getattr(args, "beir", None)

@@ -52,7 +52,7 @@ XQUAD_LANGS: tuple[str, ...] = (
 )
 RELEVANT = 1
 _FILE_RE = re.compile(r"^xquad\.([a-z]{2,3}(?:-[a-z0-9]+)?)\.json$")
-_LANG_RE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)?$")
+LANG_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)?$")
 
 
 def passage_id(article: int, paragraph: int) -> str:
@@ -254,7 +254,7 @@ class XQuAD:
 
 def _normalise_lang(lang: str) -> str:
     code = lang.strip().lower()
-    if not _LANG_RE.match(code):
+    if not LANG_CODE.match(code):
         raise DataError(f"invalid language code {lang!r} (expected e.g. 'th' or 'en')")
     return code
 

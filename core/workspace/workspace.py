@@ -25,96 +25,22 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from clirlens.core.data.beir import load_beir_job
-from clirlens.core.data.xquad import LOW_RESOURCE, load_xquad
+from clirlens.core.data.xquad import LANG_CODE, LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
 from clirlens.core.models.spec import ModelSpec, convention_notes, parse_model_arg
 from clirlens.core.progress import Job, relabel, run
 from clirlens.core.retrieval.cache import Cache
-from clirlens.core.retrieval.index import INDEX_KINDS
 from clirlens.core.types import Direction, Passage, Progress, Qrels, Query, RetrievalTask, Run
 from clirlens.core.workspace.comparison import Comparison, Pair, QueryView, compare
+from clirlens.core.workspace.config import WorkspaceConfig
 
-DATASET_KINDS = ("xquad", "beir")
-DTYPES = ("fp32", "bf16")
 FREE_TEXT_ID = "free-text"
 _PID = re.compile(r"^a(\d+)-p\d+$")
-
-
-@dataclass(frozen=True)
-class WorkspaceConfig:
-    """What a workspace opens. ``query_langs``/``doc_langs`` empty: every language of the
-    dataset (BEIR folders carry one language each way, ``und`` unless given)."""
-
-    dataset: str
-    kind: str = "xquad"
-    models: tuple[str, ...] = ()
-    query_langs: tuple[str, ...] = ()
-    doc_langs: tuple[str, ...] = ()
-    subset: int | None = None
-    k: int = 100
-    agreement_k: int = 10
-    dtype: str = "fp32"
-    batch_size: int = 32
-    split: str = "test"
-    db: str | None = None
-    device: str = "auto"
-    index: str = "flat"
-
-    def __post_init__(self) -> None:
-        for name in ("models", "query_langs", "doc_langs"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        if self.kind not in DATASET_KINDS:
-            raise UserError(f"dataset kind {self.kind!r} is unknown (xquad or beir)")
-        if self.dtype not in DTYPES:
-            raise UserError(f"dtype {self.dtype!r} is unknown (fp32 or bf16)")
-        if self.index not in INDEX_KINDS:
-            raise UserError(f"index {self.index!r} is unknown ({', '.join(INDEX_KINDS)})")
-        for name in ("k", "agreement_k", "batch_size"):
-            if int(getattr(self, name)) <= 0:
-                raise UserError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.subset is not None and self.subset <= 0:
-            raise UserError(f"subset must be positive, got {self.subset}")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        for name in ("models", "query_langs", "doc_langs"):
-            d[name] = list(d[name])
-        return d
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WorkspaceConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are ignored (older/newer versions)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        if "dataset" not in data:
-            raise UserError("workspace description has no dataset")
-        try:
-            return cls(**{k: v for k, v in data.items() if k in names})
-        except TypeError as exc:
-            raise UserError(f"workspace description is malformed: {exc}") from None
-
-    @property
-    def label(self) -> str:
-        """A short human name, e.g. ``xquad · th→en · me5-small vs MiniLM``."""
-        name = Path(self.dataset).name or self.dataset
-        langs = ""
-        if self.query_langs or self.doc_langs:
-            q = self.query_langs[0] if self.query_langs else "*"
-            d = self.doc_langs[0] if self.doc_langs else "*"
-            langs = f" · {q}→{d}"
-        models = " vs ".join(_short_model(m) for m in self.models)
-        sub = f" · first {self.subset}" if self.subset else ""
-        return f"{self.kind} {name}{langs}{sub} · {models}"
-
-
-def _short_model(arg: str) -> str:
-    head = arg.split("=", 1)[0] if "=" in arg else arg
-    return Path(head).name or head
 
 
 def _unique(specs: Iterable[ModelSpec]) -> tuple[ModelSpec, ...]:
@@ -342,16 +268,27 @@ class Workspace:
         return run(rank(comparison.task.queries, query_id, passage_id))
 
     def search_text(
-        self, text: str, query_lang: str, doc_lang: str, *, pair: Pair = (0, 1), shown: int = 10
+        self,
+        text: str,
+        query_lang: str,
+        doc_lang: str,
+        *,
+        pair: Pair = (0, 1),
+        shown: int = 10,
+        lang: str | None = None,
     ) -> Job[QueryView]:
-        """Search a free-text query with every model on a prepared direction."""
+        """Search a free-text query, written in ``lang`` (default ``query_lang``), with every
+        model on the prepared direction ``query_lang``→``doc_lang``."""
         text = " ".join(text.split())
         if not text:
             raise UserError("type a query to search for")
+        lang = query_lang if not lang or not lang.strip() else lang.strip().lower()
+        if not LANG_CODE.match(lang):
+            raise UserError(f"invalid query language {lang!r} (expected a code such as 'hi')")
         comparison = self._comparisons.get((query_lang, doc_lang))
         if comparison is None:
             raise UserError(f"the direction {query_lang}→{doc_lang} is not prepared yet")
-        query = Query(FREE_TEXT_ID, text, query_lang)
+        query = Query(FREE_TEXT_ID, text, lang)
         runs = []
         for i, spec in enumerate(self.specs):
             run = yield from _tagged(

@@ -183,7 +183,9 @@ class AlignView(QWidget):
             self.pair = None
             self._clear(str(exc))
             return
-        self.model_names = tuple(f"{model_letter(k)} · {c.models[k]}" for k in c.pair)
+        self.model_names = tuple(  # a blind campaign hides which model is which
+            f"List {k + 1}" if c.blind else f"{model_letter(k)} · {c.models[k]}" for k in c.pair
+        )
         try:  # the layer control offers the layers both models have
             self.ot.set_layers(min(e.num_layers for e in encoders))
         except (OSError, ValueError, UserError):

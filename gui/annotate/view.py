@@ -61,6 +61,11 @@ class AnnotateView(QWidget):
         self.campaign_combo.activated.connect(self._on_campaign_chosen)
         self.new_button = QPushButton("New campaign…")
         self.new_button.clicked.connect(self.new_campaign)
+        self.close_button = QPushButton("Close")
+        self.close_button.setToolTip(
+            "close the campaign: the other views show gold, ranks and models again"
+        )
+        self.close_button.clicked.connect(self.service.close_session)
         self.annotator_edit = QLineEdit(self.service.annotator)
         self.annotator_edit.setMaximumWidth(180)
         self.annotator_edit.setToolTip("who is judging (your user name unless changed)")
@@ -71,7 +76,7 @@ class AnnotateView(QWidget):
         self.overall.setFormat("%v / %m judged")
         self.overall.setMinimumWidth(140)
         top = QHBoxLayout()
-        for w in (QLabel("Campaign"), self.campaign_combo, self.new_button):
+        for w in (QLabel("Campaign"), self.campaign_combo, self.new_button, self.close_button):
             top.addWidget(w)
         top.addSpacing(12)
         for w in (QLabel("Annotator"), self.annotator_edit, self.blind_label):
@@ -114,6 +119,7 @@ class AnnotateView(QWidget):
         self.service.campaignsChanged.connect(self._reload_campaigns)
         self.service.judgmentChanged.connect(self._on_judgment_changed)
         self.service.annotatorChanged.connect(self._on_annotator_changed)
+        self.service.sessionChanged.connect(self._on_session_changed)
         self._show_item()
 
     def _shortcuts(self) -> None:
@@ -149,21 +155,23 @@ class AnnotateView(QWidget):
             if remembered:
                 self.service.set_annotator(remembered)
             self._reload_campaigns()
-        self.controller.set_blind(self._blind_session())
 
     def hideEvent(self, event) -> None:
         """Leaving this view for another (not the window being minimised): the compare view
         shows the grades given here (not on every judgment: rebuilding its lists takes
-        time) and no longer hides which model ranks what."""
+        time). A blind campaign stays blind in every view until it is closed."""
         super().hideEvent(event)
         if event.spontaneous():
             return
-        self.controller.set_blind(False)
         if self.session is not None:
             self.service.publish()
 
-    def _blind_session(self) -> bool:
-        return self.session is not None and self.session.campaign.blind
+    def _on_session_changed(self) -> None:
+        if self.session is None:  # closed (here or from the window's blind banner)
+            self.campaign_combo.setCurrentIndex(-1)
+            self.campaign_combo.setPlaceholderText("(closed)")
+        self.close_button.setEnabled(self.session is not None)
+        self._show_item()
 
     def _on_workspace_changed(self) -> None:
         self.texts.clear()
@@ -308,7 +316,6 @@ class AnnotateView(QWidget):
             self.placeholder.setText(self._empty_text())
             self.overall.setVisible(False)
             self.blind_label.setText("")
-            self.controller.set_blind(False)
             return
         self.stack.setCurrentIndex(1)
         self._shown_at = time.monotonic()
@@ -316,12 +323,13 @@ class AnnotateView(QWidget):
         self.overall.setRange(0, len(s.items))
         self.overall.setValue(s.judged)
         self.blind_label.setText("· blind" if s.campaign.blind else "")
-        self.controller.set_blind(self.isVisible() and s.campaign.blind)
         self._note_loaded = self.panel.show_item(s)
 
     def _empty_text(self) -> str:
         if self.controller.workspace is None:
             return "Open a workspace (File → Open workspace…) to judge its results."
+        if self.session is None and self.campaign_combo.count():
+            return "No campaign is open: choose one above, or create one with “New campaign…”."
         return (
             "No judging campaign yet. Create one from a prepared direction with "
             "“New campaign…”: which queries, the models whose top-k are pooled, "

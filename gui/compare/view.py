@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from clirlens.core.workspace.comparison import QueryView
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.keys import shortcut
-from clirlens.gui.widgets.labels import model_letter
+from clirlens.gui.widgets.labels import model_title
 from clirlens.gui.widgets.markup import RTL_LANGS
 from clirlens.gui.widgets.ranked_list import RankedList
 
@@ -184,13 +184,14 @@ class CompareView(QWidget):
         models = self.controller.models
         for m, title in enumerate(self.titles):
             rank = ""
-            if view is not None and m < len(view.gold_ranks) and not view.free_text:
+            blind = self.controller.blind
+            if view is not None and m < len(view.gold_ranks) and not view.free_text and not blind:
                 rank = f" · gold {_rank(view.gold_ranks[m], view.k)}"
                 if view.gold_ranks[m] is not None and view.gold_ranks[m] > view.k and view.gold:
                     exact = self.controller.exact_rank(m, sorted(view.gold)[0])
                     if exact is not None:  # below the depth: computed for the gold passage
                         rank += f" (rank {exact[0]}, score {exact[1]:.4f})"
-            title.setText(f"{model_letter(m)}: {models[m]}{rank}")
+            title.setText(model_title(m, models[m], blind) + rank)
         if view is None:
             self.query_label.setText("")
             self.parallel_label.setVisible(False)
@@ -208,6 +209,7 @@ class CompareView(QWidget):
         kind = "free-text query" if view.free_text else f"query {q.id}"
         self.meta_label.setText(f"{kind} · {q.lang} → {doc_lang}")
         ag = view.agreement
+        self.agreement_label.setVisible(not self.controller.blind)
         self.agreement_label.setText(
             f"overlap@{ag.k} <b>{_num(ag.overlap)}</b> · RBO <b>{_num(ag.rbo)}</b> · "
             f"Kendall τ <b>{_num(ag.kendall_tau)}</b>"

@@ -133,9 +133,23 @@ class DashboardView(QWidget):
         self.qrels_combo.currentIndexChanged.connect(self._on_qrels_changed)
         controller.workspaceChanged.connect(self._on_workspace_changed)
         controller.comparisonChanged.connect(self._on_comparison_changed)
+        controller.blindChanged.connect(self._on_blind_changed)
         self.service.campaignsChanged.connect(self._fill_campaigns)
         self.service.repositoryChanged.connect(self._fill_campaigns)
         self._on_workspace_changed()
+
+    def _on_blind_changed(self, blind: bool) -> None:
+        """A blind campaign is open: per-model figures would say which model finds the gold
+        passages, so the results and Evaluate wait until it is closed."""
+        self.splitter.setVisible(not blind)
+        self.evaluate_button.setEnabled(not blind)
+        self.export_button.setEnabled(not blind)
+        self.status.setText(
+            "Results are hidden while a blind judging campaign is open; close it (Annotate → "
+            "Close, or the banner above) to see them."
+            if blind
+            else "Choose directions and qrels, then Evaluate."
+        )
 
     # -- choices -------------------------------------------------------------------------------
     def _on_workspace_changed(self) -> None:

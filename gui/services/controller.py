@@ -19,7 +19,8 @@ from clirlens.core.progress import relabel
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Direction
 from clirlens.core.workspace.comparison import Comparison, GradeLookup, Pair, QueryRow, QueryView
-from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
+from clirlens.core.workspace.workspace import Workspace
 from clirlens.gui.services.jobs import Failure, JobRunner
 
 
@@ -64,7 +65,9 @@ class WorkspaceController(QObject):
         self.shown = 10
         self._exact: dict[tuple, tuple[int, float] | None] = {}
         self.judged: GradeLookup | None = None  # judgment grades per passage
-        self.blind = False  # a blind judging campaign is on screen
+        self.blind = False  # a blind judging campaign is open
+        self.campaign_queries: frozenset[str] | None = None  # the open campaign's queries
+        self.campaign_only = False  # the query list shows the campaign's queries only
 
     # -- errors ---------------------------------------------------------------------------------
     def report(self, title: str, exc: BaseException) -> None:
@@ -211,7 +214,10 @@ class WorkspaceController(QObject):
     # -- browsing -------------------------------------------------------------------------------
     def _refresh_rows(self) -> None:
         c = self.comparison
-        self.rows = c.browse(self.filter_text, self.sort_key, self.pair) if c else []
+        sort = "order" if self.blind else self.sort_key  # a sort by model would tell
+        self.rows = c.browse(self.filter_text, sort, self.pair) if c else []
+        if self.campaign_only and self.campaign_queries is not None:
+            self.rows = [r for r in self.rows if r.query.id in self.campaign_queries]
         self.rowsChanged.emit()
 
     def set_filter(self, text: str) -> None:
@@ -305,27 +311,46 @@ class WorkspaceController(QObject):
                 self._exact[key] = None
         return self._exact[key]
 
-    def set_blind(self, blind: bool) -> None:
-        """Blind judging is (or is no longer) on screen: views that show per-model ranks
-        hide them meanwhile, so the annotator cannot tell which model found a passage."""
-        if blind != self.blind:
-            self.blind = blind
+    def set_campaign(self, queries: frozenset[str] | None, blind: bool) -> None:
+        """A judging campaign over ``queries`` was opened (None: closed). While a blind one
+        is open every view hides what would tell the annotator which model found a passage
+        or which passage is gold: gold badges, ranks, scores, model names, answer spans;
+        and the query list then shows the campaign's queries only (its choice, after)."""
+        self.campaign_queries = queries
+        if blind and not self.blind:
+            self.campaign_only = True
+        if queries is None:
+            self.campaign_only = False
+        changed = blind != self.blind
+        self.blind = blind
+        if changed:
             self.blindChanged.emit(blind)
+        self._refresh_rows()
+        if changed and self.current_query:  # the lists are drawn again, blind or not
+            self.queryViewChanged.emit()
+
+    def set_campaign_only(self, only: bool) -> None:
+        if only != self.campaign_only:
+            self.campaign_only = only
+            self._refresh_rows()
 
     def request_view(self, name: str) -> None:
         """Ask the window to show view ``name`` (e.g. the compare view opening "align" for
         the selected passage, or for the query and its English parallel)."""
         self.viewRequested.emit(name)
 
-    def search_text(self, text: str) -> None:
-        """Search a free-text query with every model (in a worker)."""
+    def search_text(self, text: str, lang: str | None = None) -> None:
+        """Search a free-text query in language ``lang`` (default: the direction's query
+        language) with every model (in a worker)."""
         if self.workspace is None or self.direction is None or self.comparison is None:
             self.report(
                 "Free-text search",
                 UserError("open a workspace and wait for it to be prepared before searching"),
             )
             return
-        job = self.workspace.search_text(text, *self.direction, pair=self.pair, shown=self.shown)
+        job = self.workspace.search_text(
+            text, *self.direction, pair=self.pair, shown=self.shown, lang=lang
+        )
         self.jobs.start("Searching", job, self._on_free_text)
 
     def _on_free_text(self, view: QueryView) -> None:

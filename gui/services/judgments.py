@@ -77,6 +77,7 @@ class JudgmentsService(QObject):
     campaignsChanged = Signal()  # a campaign was created
     judgmentChanged = Signal(object)  # storage Change of a do, undo or redo (already taken in)
     annotatorChanged = Signal(str)
+    sessionChanged = Signal()  # a campaign was opened or closed
 
     def __init__(self, controller: WorkspaceController) -> None:
         super().__init__(controller)
@@ -178,7 +179,7 @@ class JudgmentsService(QObject):
         """Close the database (a last checkpoint for SQLite) and forget its undo history."""
         self.undo_stack.clear()
         self.grades = {}
-        self.session = None
+        self._set_session(None)
         if self._repo is not None:
             repo, self._repo = self._repo, None
             repo.close()
@@ -195,15 +196,24 @@ class JudgmentsService(QObject):
             session = JudgingSession.open(repo, campaign, self.annotator)
         except UserError as exc:
             self.controller.report("Opening the campaign", exc)
-            self.session = None
+            self._set_session(None)
             return None
-        self.session = session
         self.undo_stack.clear()
+        self._set_session(session)
         self.publish(session.grade_table())
         return session
 
     def close_session(self) -> None:
-        self.session = None
+        self._set_session(None)
+
+    def _set_session(self, session: JudgingSession | None) -> None:
+        """The open session; the controller learns its queries and whether it is blind."""
+        if session is self.session:
+            return
+        self.session = session
+        queries = None if session is None else frozenset(i.query.id for i in session.items)
+        self.controller.set_campaign(queries, session is not None and session.campaign.blind)
+        self.sessionChanged.emit()
 
     def take(self, change: Change) -> None:
         """Take in what a do, undo or redo did (the session's grades and blind sources, the

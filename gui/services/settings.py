@@ -2,7 +2,7 @@
 
 One place reads and writes every key, so the rest of the GUI never handles raw strings:
 window geometry and dock/toolbar state, the current view, recent workspaces and the last
-one (stored as JSON of :class:`~clirlens.core.workspace.workspace.WorkspaceConfig`), model
+one (stored as JSON of :class:`~clirlens.core.workspace.config.WorkspaceConfig`), model
 folders the user added, the last download folder, and the judging screen's last campaign and
 annotator. Experiment parameters are not kept here.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from clirlens.core.errors import UserError
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 
 MAX_RECENT = 8
 

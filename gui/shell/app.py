@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
 from clirlens.gui.services.settings import Settings

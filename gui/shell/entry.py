@@ -138,7 +138,8 @@ def geometry_arg(value: str) -> tuple[int, int]:
 def workspace_config(args: argparse.Namespace):
     """The :class:`WorkspaceConfig` the flags describe (``None`` without a dataset),
     validated cheaply (folders, languages, model names) so bad input fails before Qt."""
-    from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+    from clirlens.core.workspace.config import WorkspaceConfig
+    from clirlens.core.workspace.workspace import Workspace
 
     folder = args.app_xquad or args.app_beir
     if folder is None:

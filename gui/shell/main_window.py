@@ -24,14 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.core.errors import UserError
-from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
+from clirlens.core.workspace.workspace import Workspace
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
 from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.help import build_help_menu
 from clirlens.gui.shell.registry import VIEWS
-from clirlens.gui.shell.status import MessageBar, ProgressPanel
+from clirlens.gui.shell.status import BlindBar, MessageBar, ProgressPanel
 from clirlens.gui.start.dialog import StartDialog
 from clirlens.gui.widgets.directions import PrepareDirectionsDialog
 from clirlens.gui.widgets.keys import shortcut
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 760)  # fits a 1366 x 768 laptop screen with its panel
 
         self.message_bar = MessageBar()
+        self.blind_bar = BlindBar(self.context.judgments.close_session)
         self.stack = QStackedWidget()
         self.views: dict[str, QWidget] = {}
         for spec in VIEWS.values():
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
         layout.addWidget(self.message_bar)
+        layout.addWidget(self.blind_bar)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -113,6 +116,7 @@ class MainWindow(QMainWindow):
 
         controller.errorOccurred.connect(self._on_error)
         controller.errorResolved.connect(self.message_bar.resolve)
+        controller.blindChanged.connect(self._on_blind_changed)
         controller.viewRequested.connect(self._on_view_requested)
         controller.statusChanged.connect(self._on_status)
         controller.workspaceChanged.connect(self._on_workspace_changed)
@@ -197,6 +201,10 @@ class MainWindow(QMainWindow):
         else:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear", self.settings.clear_recent)
+
+    def _on_blind_changed(self, blind: bool) -> None:
+        session = self.context.judgments.session
+        self.blind_bar.show_campaign(session.campaign.name if blind and session else None)
 
     def _tab_order(self) -> None:
         b = self.browser

@@ -3,6 +3,8 @@
 * :class:`ProgressPanel`: the current job's message with its counts and time left, a
   progress bar (busy indicator when the total is unknown) and Cancel; visible only while a
   job runs.
+* :class:`BlindBar`: while a blind judging campaign is open, a strip saying what is hidden in
+  every view, with Close campaign.
 * :class:`MessageBar`: the one place errors arrive (from workers and from user actions):
   a non-modal strip above the views with the one-line message, a Details button opening a
   non-modal dialog (traceback for unexpected errors) and a close button. It never blocks
@@ -10,6 +12,8 @@
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -170,3 +174,31 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+class BlindBar(QFrame):
+    """Shown while a blind campaign is open (see the module notes); ``close_campaign`` is
+    called by its button."""
+
+    def __init__(self, close_campaign, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("blindBar")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.close_button = QPushButton("Close campaign")
+        self.close_button.setToolTip("stop judging: gold, ranks and model names show again")
+        self.close_button.clicked.connect(close_campaign)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 6, 4)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.close_button)
+        self.setVisible(False)
+
+    def show_campaign(self, name: str | None) -> None:
+        """Shown for the blind campaign ``name``, hidden for None."""
+        if name:
+            self.text.setText(
+                f"Blind judging: campaign <b>{html.escape(name)}</b> is open, so gold passages, ranks, "
+                "scores, answer spans and model names are hidden in every view."
+            )
+        self.setVisible(bool(name))

@@ -37,7 +37,7 @@ from clirlens.core.data.xquad import load_xquad
 from clirlens.core.errors import UserError
 from clirlens.core.models.catalog import ModelChoice, model_choices
 from clirlens.core.types import Progress
-from clirlens.core.workspace.workspace import DTYPES, WorkspaceConfig
+from clirlens.core.workspace.config import DTYPES, WorkspaceConfig
 from clirlens.gui.services.jobs import Failure, JobRunner
 from clirlens.gui.start.conventions import ConventionsPanel
 from clirlens.gui.widgets.model_picker import ModelPicker

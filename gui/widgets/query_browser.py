@@ -2,7 +2,9 @@
 queries with each model's gold rank, disagreement and RBO, and a free-text query box.
 
 Rows, their order and every number come from the controller (core computes them); the
-table model only formats. Keyboard: ↑/↓ or j/k move through the queries, Ctrl+F focuses
+table model only formats. While a judging campaign is open the list can show its queries
+only (on by default for a blind one, whose per-model columns and sorts are hidden). The
+free-text query's language is chosen beside its box. Keyboard: ↑/↓ or j/k move through the queries, Ctrl+F focuses
 the filter, Ctrl+L the free-text box (Enter searches, Esc returns to the dataset query).
 """
 
@@ -22,6 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clirlens.core.data.xquad import XQUAD_LANGS
 from clirlens.core.workspace.comparison import SORT_KEYS
 from clirlens.gui.widgets.directions import DirectionPicker
 from clirlens.gui.widgets.labels import model_letter
@@ -123,6 +127,7 @@ class QueryBrowser(QWidget):
     def __init__(self, controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self._direction_lang = ""
         self.setObjectName("queryBrowser")
         self.directions = DirectionPicker()
         self.filter_edit = QLineEdit()
@@ -164,6 +169,17 @@ class QueryBrowser(QWidget):
         self.free_text.setPlaceholderText("Your own query… (Ctrl+L, Enter to search)")
         self.free_text.setClearButtonEnabled(True)
         self.free_text.installEventFilter(self)
+        self.lang_combo = QComboBox()  # the free-text query's language
+        self.lang_combo.setEditable(True)
+        self.lang_combo.setMinimumContentsLength(4)
+        self.lang_combo.setToolTip(
+            "language of your query (BM25 stems by it; the compare view labels it); "
+            "follows the direction's query language until you choose another"
+        )
+        self.campaign_check = QCheckBox("Campaign queries only")
+        self.campaign_check.setToolTip("show only the queries of the judging campaign open")
+        self.campaign_check.setVisible(False)
+        self.campaign_check.toggled.connect(controller.set_campaign_only)
         self.summary = QLabel()
         self.summary.setObjectName("browserSummary")
         self.summary.setWordWrap(True)
@@ -178,9 +194,13 @@ class QueryBrowser(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
         layout.addWidget(self.filter_edit)
+        layout.addWidget(self.campaign_check)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
-        layout.addWidget(self.free_text)
+        free = QHBoxLayout()
+        free.addWidget(self.free_text, 1)
+        free.addWidget(self.lang_combo)
+        layout.addLayout(free)
 
         self.directions.directionChosen.connect(lambda d: controller.set_direction(*d))
         self.filter_edit.textChanged.connect(controller.set_filter)
@@ -209,7 +229,7 @@ class QueryBrowser(QWidget):
             self.controller.select_query(self.model.data(current, Qt.ItemDataRole.UserRole))
 
     def _on_free_text_entered(self) -> None:
-        self.controller.search_text(self.free_text.text())
+        self.controller.search_text(self.free_text.text(), self.lang_combo.currentText())
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -247,7 +267,10 @@ class QueryBrowser(QWidget):
             combo.addItems([f"{model_letter(i)}: {name}" for i, name in enumerate(models)])
             if m < len(models):
                 combo.setCurrentIndex(m)
-        self._form.setRowVisible(self.pair_row, len(models) > 2)
+        self._form.setRowVisible(self.pair_row, len(models) > 2 and not self.controller.blind)
+        langs = dict.fromkeys([*(ws.query_langs if ws else ()), *(ws.doc_langs if ws else ())])
+        self.lang_combo.clear()
+        self.lang_combo.addItems([*langs, *(x for x in XQUAD_LANGS if x not in langs)])
         self._on_direction_changed()
 
     def _on_direction_changed(self, *_: object) -> None:
@@ -256,6 +279,9 @@ class QueryBrowser(QWidget):
         if ws is not None and c.direction != self.directions.current:
             self.directions.set_directions(ws.query_langs, ws.doc_langs, c.direction)
         self.directions.show_current(c.direction, c.pending_direction)
+        if c.direction is not None and c.direction[0] != self._direction_lang:
+            self._direction_lang = c.direction[0]  # the default follows the direction
+            self.lang_combo.setCurrentText(c.direction[0])
 
     def _on_blind_changed(self, blind: bool) -> None:
         """Blind judging on screen: hide the per-model columns (gold ranks, Δ, agreement)
@@ -263,6 +289,7 @@ class QueryBrowser(QWidget):
         for column in range(1, self.model.columnCount()):
             self.table.setColumnHidden(column, blind)
         self.sort_combo.setEnabled(not blind)
+        self._form.setRowVisible(self.pair_row, len(self.controller.models) > 2 and not blind)
 
     def _on_rows_changed(self) -> None:
         header = self.table.horizontalHeader()
@@ -280,13 +307,18 @@ class QueryBrowser(QWidget):
         else:
             total = len(c.rows(self.controller.pair))
             shown = len(self.controller.rows)
-            self.summary.setText(
-                f"{shown} of {total} queries · {len(c.task.corpus)} passages · k = {c.k}"
-                if shown != total
-                else f"{total} queries · {len(c.task.corpus)} passages · k = {c.k}"
-            )
+            of = f"{shown} of {total} queries" if shown != total else f"{total} queries"
+            if self.controller.campaign_only and self.controller.campaign_queries is not None:
+                of += " in the campaign"
+            self.summary.setText(f"{of} · {len(c.task.corpus)} passages · k = {c.k}")
         if self.controller.blind:  # columns may have been rebuilt
             self._on_blind_changed(True)
+        in_campaign = self.controller.campaign_queries is not None
+        self.campaign_check.setVisible(in_campaign)
+        if self.campaign_check.isChecked() != self.controller.campaign_only:
+            self.campaign_check.blockSignals(True)
+            self.campaign_check.setChecked(self.controller.campaign_only)
+            self.campaign_check.blockSignals(False)
         self._on_current_query_changed(self.controller.current_query)
 
     def _on_current_query_changed(self, query_id: str) -> None:

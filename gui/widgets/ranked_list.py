@@ -3,7 +3,8 @@
 A :class:`HitCard` shows rank, score, a gold badge, the judgment grade once judged
 (:attr:`Hit.judged`), the passage's rank in the other model of the pair with ↑ (the
 other model ranks it better) or ↓ (worse, or not in its top k), the article title when the
-passage has one, and the text with the answer span highlighted. Clicking a card selects
+passage has one, and the text with the answer span highlighted (while a blind campaign is
+open: the title and the text only, no span). Clicking a card selects
 the passage in every list (one controller call); the selected card shows its whole text.
 
 Keyboard (the list takes focus with Tab): ↑/↓ or k/j move to the previous/next query,
@@ -38,11 +39,20 @@ def _repolish(widget: QWidget) -> None:
 class HitCard(QFrame):
     clicked = Signal(str)  # passage id
 
-    def __init__(self, hit: Hit, other_name: str, k: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        hit: Hit,
+        other_name: str,
+        k: int,
+        parent: QWidget | None = None,
+        *,
+        blind: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.hit = hit
+        self.blind = blind  # only the passage: no rank, score, gold, grade or other model
         self.setObjectName("hitCard")
-        self.setProperty("gold", hit.gold)
+        self.setProperty("gold", hit.gold and not blind)
         self.setProperty("selected", False)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -56,16 +66,19 @@ class HitCard(QFrame):
         self.score_label.setToolTip("similarity score")
         head.addWidget(self.rank_label)
         head.addWidget(self.score_label)
-        if hit.gold:
+        if blind:  # (hide, never show: these have no parent yet, show would open windows)
+            self.rank_label.hide()
+            self.score_label.hide()
+        if hit.gold and not blind:
             badge = QLabel("GOLD")
             badge.setObjectName("goldBadge")
             badge.setToolTip("relevant in the dataset's qrels")
             head.addWidget(badge)
-        if hit.judged is not None:
+        if hit.judged is not None and not blind:
             grade = QLabel(f"judged {hit.judged}")
             grade.setObjectName("gradeBadge")
             head.addWidget(grade)
-        if hit.beyond:
+        if hit.beyond and not blind:
             below = QLabel("below the shown list")
             below.setObjectName("beyondLabel")
             head.addWidget(below)
@@ -80,6 +93,8 @@ class HitCard(QFrame):
         self.other_label.setObjectName("otherRank")
         self.other_label.setProperty("movement", hit.movement)
         self.other_label.setToolTip(f"rank of this passage in {other_name}")
+        if blind:
+            self.other_label.hide()
         head.addWidget(self.other_label)
 
         self.body = QLabel()
@@ -110,7 +125,9 @@ class HitCard(QFrame):
     def set_expanded(self, expanded: bool) -> None:
         p = self.hit.passage
         self.body.setText(
-            passage_html(p.text, self.hit.answer_spans, expanded=expanded, lang=p.lang)
+            passage_html(
+                p.text, () if self.blind else self.hit.answer_spans, expanded=expanded, lang=p.lang
+            )
         )
 
     def set_selected(self, selected: bool) -> None:
@@ -183,7 +200,7 @@ class RankedList(QScrollArea):
         self.empty_label.setText("" if hits else "no passage retrieved")
         self.empty_label.setVisible(not hits)
         for i, hit in enumerate(hits):
-            card = HitCard(hit, other, view.k, self._content)
+            card = HitCard(hit, other, view.k, self._content, blind=self.controller.blind)
             card.clicked.connect(self.controller.select_passage)
             self._layout.insertWidget(2 + i, card)
             self.cards.append(card)
@@ -206,7 +223,7 @@ class RankedList(QScrollArea):
     def _say_where(self, passage_id: str) -> None:
         """The selected passage is not in this list: say where this model ranks it."""
         view = self.controller.query_view
-        if not passage_id or view is None or view.free_text:
+        if not passage_id or view is None or view.free_text or self.controller.blind:
             self.notice.setVisible(False)
             return
         found = self.controller.exact_rank(self.model, passage_id)

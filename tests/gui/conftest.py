@@ -63,7 +63,7 @@ def model_args(me5_dir: Path, minilm_dir: Path) -> tuple[str, str]:
 
 @pytest.fixture()
 def config(xquad_dir: Path, model_args: tuple[str, str], fast_dtype: str):
-    from clirlens.core.workspace.workspace import WorkspaceConfig
+    from clirlens.core.workspace.config import WorkspaceConfig
 
     return WorkspaceConfig(
         str(xquad_dir),

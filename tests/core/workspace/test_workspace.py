@@ -17,7 +17,8 @@ from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.retriever import make_retriever
 from clirlens.core.types import Answer, Passage, Qrels, Query, RetrievalTask, Run
 from clirlens.core.workspace.comparison import SORT_KEYS, compare
-from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig, restrict
+from clirlens.core.workspace.config import WorkspaceConfig
+from clirlens.core.workspace.workspace import Workspace, restrict
 
 from ..tiny_models import make_tiny_bert
 
@@ -246,6 +247,11 @@ def test_free_text_search(tmp_path: Path, tiny: Path) -> None:
     assert view.gold_ranks == (None, None)
     with pytest.raises(UserError, match="type a query"):
         run(ws.search_text("   ", "und", "und"))
+    # the query's language is the user's choice (BM25 stems by it), the direction's by default
+    assert run(ws.search_text("dogs", "und", "und", lang=" EN ")).query.lang == "en"
+    assert run(ws.search_text("dogs", "und", "und", lang="")).query.lang == "und"
+    with pytest.raises(UserError, match="invalid query language 'xx yy'"):
+        run(ws.search_text("dogs", "und", "und", lang="xx yy"))
 
 
 def test_opening_errors_are_one_line(tmp_path: Path, tiny: Path) -> None:

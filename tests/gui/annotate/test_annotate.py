@@ -133,8 +133,12 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
         items[4].id: 1,
     }
 
-    # the compare view shows the grades, and the ranks again
+    # the campaign is blind in every view until it is closed; then the compare view shows
+    # the grades, and the ranks again
     window.show_view("compare")
+    assert c.blind and table.isColumnHidden(1) and window.blind_bar.isVisible()
+    qtbot.mouseClick(window.blind_bar.close_button, Qt.MouseButton.LeftButton)
+    assert view.session is None and not window.blind_bar.isVisible()
     assert not c.blind and not table.isColumnHidden(1) and window.browser.sort_combo.isEnabled()
     c.select_query(items[0].query.id, force=True)
     hits = [h for hits in c.query_view.lists for h in hits if h.passage.id == items[0].passage_id]
@@ -151,6 +155,9 @@ def test_a_judging_round_by_keys(window, config, tmp_path, qtbot, monkeypatch, s
     for it, g in zip(items[:3], (2, 1, 3), strict=True):
         repo.judge(it.id, "bob", g)
     window.show_view("annotate")
+    assert view.session is None and "No campaign is open" in view.placeholder.text()
+    view.open_campaign(s.campaign.name)
+    assert c.blind and window.blind_bar.isVisible()
     view._refresh_agreement()
     assert view.agreement.table.isVisibleTo(view.agreement)
     assert view.agreement.table.item(0, 0).text() == "alice – bob"

@@ -11,7 +11,8 @@ import pytest
 
 from clirlens.core.progress import run
 from clirlens.core.types import Query
-from clirlens.core.workspace.workspace import Workspace, WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
+from clirlens.core.workspace.workspace import Workspace
 from clirlens.gui.annotate.texts import LOADING, TextSource
 from clirlens.gui.services.jobs import JobRunner
 from clirlens.storage.pool import text_hash

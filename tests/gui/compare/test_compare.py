@@ -164,7 +164,17 @@ def test_keyboard_navigation(window, config, qtbot):
     want = run(c.workspace.search_text("Super Bowl 50", "th", "en"))
     for m, pane in enumerate(window.views["compare"].lists):
         assert [x[0] for x in passages_shown(pane)] == [h.passage.id for h in want.lists[m]]
-    assert "free-text query" in window.views["compare"].meta_label.text()
+    meta = window.views["compare"].meta_label
+    assert "free-text query" in meta.text() and "th → en" in meta.text()  # the default language
+    # a Hindi query is labelled Hindi: its language is the user's choice, beside the box
+    browser = window.browser
+    assert browser.lang_combo.currentText() == "th"
+    browser.lang_combo.setCurrentText("hi")
+    free.setFocus()
+    free.setText("सुपर बाउल 50")
+    qtbot.keyClick(free, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: c.query_view.query.text == "सुपर बाउल 50", timeout=60_000)
+    assert c.query_view.query.lang == "hi" and "hi → en" in meta.text()
     qtbot.keyClick(free, Qt.Key.Key_Escape)  # back to the dataset query
     assert c.current_query == ids[1] and not c.query_view.free_text
 

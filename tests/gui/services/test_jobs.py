@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from clirlens.core.errors import DataError
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Progress
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure, JobRunner
 from clirlens.gui.shell.main_window import MainWindow

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from clirlens.core.retrieval.cache import Cache
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.settings import MAX_RECENT, Settings
 from clirlens.gui.shell.main_window import MainWindow

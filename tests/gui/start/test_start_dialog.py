@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clirlens.core.models.catalog import model_choices
-from clirlens.core.workspace.workspace import WorkspaceConfig
+from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.shell.main_window import _validate
 from clirlens.gui.start.dialog import StartDialog
 
