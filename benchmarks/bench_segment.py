@@ -22,7 +22,7 @@ from _common import test_model, xquad_dir
 from transformers import AutoTokenizer
 
 from clirlens.core.data.xquad import load_xquad
-from clirlens.core.ot.segment import icu_words, plain_words
+from clirlens.core.text.segment import icu_words, plain_words
 
 
 def newmm_words(text: str):

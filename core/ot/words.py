@@ -1,4 +1,4 @@
-"""A model's sub-word pieces gathered into the text's words (:mod:`~clirlens.core.ot.segment`).
+"""A model's sub-word pieces gathered into the text's words (:mod:`~clirlens.core.text.segment`).
 
 The words come from the text, not from the tokenizer, so every model shows the same words
 for the same text and two models' word-level plans can be compared cell by cell.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from clirlens.core.ot.segment import words as text_words
+from clirlens.core.text.segment import words as text_words
 from clirlens.core.types import TokenStates
 
 

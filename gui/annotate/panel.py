@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clirlens.core.text.markup import RTL_LANGS, passage_markup, query_terms, term_spans
 from clirlens.gui.annotate.texts import TextSource
-from clirlens.gui.widgets.markup import RTL_LANGS, passage_markup, query_terms, term_spans
 from clirlens.storage.judging import JudgingSession
 from clirlens.storage.records import GRADE_LABELS, PoolItem
 

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clirlens.core.text.markup import RTL_LANGS
 from clirlens.core.workspace.comparison import QueryView
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.keys import shortcut
 from clirlens.gui.widgets.labels import model_title
-from clirlens.gui.widgets.markup import RTL_LANGS
 from clirlens.gui.widgets.ranked_list import RankedList
 
 

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clirlens.core.text.markup import RTL_LANGS, passage_html
 from clirlens.core.workspace.comparison import Hit, QueryView
-from clirlens.gui.widgets.markup import RTL_LANGS, passage_html
 
 
 def _repolish(widget: QWidget) -> None:

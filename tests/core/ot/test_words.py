@@ -7,9 +7,9 @@ import pytest
 
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import parse_model_arg
-from clirlens.core.ot import segment
 from clirlens.core.ot.words import merge_words
 from clirlens.core.progress import run
+from clirlens.core.text import segment
 from clirlens.core.types import TokenStates
 
 from ..tiny_models import make_tiny_bert

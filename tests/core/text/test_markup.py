@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clirlens.gui.widgets.markup import passage_markup, query_terms, term_spans
+from clirlens.core.text.markup import passage_markup, query_terms, term_spans
 
 
 def test_query_terms_and_highlight() -> None:
