@@ -42,11 +42,12 @@ def add_parsers(sub: Subcommands) -> None:
         metavar="M2",
         help="encode TARGET with this model (same hidden size as --model: student vs teacher)",
     )
-    _add_solver_args(p)
+    add_solver_args(p)
     p.add_argument(
         "--words",
         action="store_true",
-        help="merge sub-word pieces into words (mean of piece vectors)",
+        help="align the texts' words (ICU word boundaries, the same for every model; a "
+        "word's vector is the mean of its pieces') instead of sub-word tokens",
     )
     p.add_argument(
         "--source-role",
@@ -112,7 +113,7 @@ def add_parsers(sub: Subcommands) -> None:
         default="spread",
         help="which N pairs form the candidate set (default: spread)",
     )
-    _add_solver_args(p)
+    add_solver_args(p)
     p.add_argument(
         "--cache-dir",
         default=None,
@@ -128,7 +129,9 @@ def add_parsers(sub: Subcommands) -> None:
     p.set_defaults(func=cmd_align_score)
 
 
-def _add_solver_args(p: argparse.ArgumentParser) -> None:
+def add_solver_args(p: argparse.ArgumentParser, *, unconverged: bool = True) -> None:
+    """The transport problem's flags (see :func:`ot_params`); ``unconverged``: offer
+    ``--accept-unconverged`` (commands that refuse an unconverged plan)."""
     g = p.add_argument_group("transport problem")
     g.add_argument(
         "--eps",
@@ -162,6 +165,8 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_ITER,
         help=f"iterations of the entropic solvers (default {DEFAULT_MAX_ITER})",
     )
+    if not unconverged:
+        return
     g.add_argument(
         "--accept-unconverged",
         action="store_true",

@@ -107,6 +107,23 @@ def add_data_args(
     )
 
 
+def add_campaign_args(p: argparse.ArgumentParser, purpose: str) -> Any:
+    """``--campaign``, ``--annotator``, ``--aggregate`` and ``--db``: whose grades, from
+    where (``eval`` evaluates against them, ``report`` shows them); returns the group."""
+    g = p.add_argument_group("human judgments (a campaign's grades)")
+    g.add_argument("--campaign", metavar="NAME", help=purpose)
+    g.add_argument("--annotator", metavar="A", help="one annotator's grades (default: all)")
+    g.add_argument(
+        "--aggregate",
+        choices=("majority", "mean"),
+        default="majority",
+        help="several annotators: the most frequent grade (default), or relevance from "
+        "the mean grade (>= 2)",
+    )
+    g.add_argument("--db", metavar="URL", help="judgments database (default: $CLIRLENS_DB)")
+    return g
+
+
 def add_depth_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--depth",

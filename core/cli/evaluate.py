@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clirlens.core.cli.common import (
     Subcommands,
+    add_campaign_args,
     add_data_args,
     add_depth_arg,
     add_model_args,
@@ -57,16 +58,7 @@ def add_parsers(sub: Subcommands) -> None:
         action="store_true",
         help="also score each model's OT alignment of the query languages with English",
     )
-    g = p.add_argument_group("human judgments (a campaign's qrels)")
-    g.add_argument("--campaign", metavar="NAME", help="evaluate against this campaign too")
-    g.add_argument("--annotator", metavar="A", help="one annotator's grades (default: all)")
-    g.add_argument(
-        "--aggregate",
-        choices=("majority", "mean"),
-        default="majority",
-        help="several annotators: the most frequent grade (default), or relevance from "
-        "the mean grade (>= 2)",
-    )
+    g = add_campaign_args(p, "evaluate against this campaign too")
     g.add_argument(
         "--min-grade",
         type=int,
@@ -80,7 +72,6 @@ def add_parsers(sub: Subcommands) -> None:
         default=None,
         help="what to evaluate against (default: gold, or both with --campaign)",
     )
-    g.add_argument("--db", metavar="URL", help="judgments database (default: $CLIRLENS_DB)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser(

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from clirlens.core.errors import UserError
 from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.core.workspace.workspace import Workspace
+from clirlens.gui.compare.export import export_comparison
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.jobs import Failure
@@ -133,6 +134,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_action)
         self.recent_menu = file_menu.addMenu("&Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        export = QAction("&Export comparison…", self)
+        export.setShortcut(QKeySequence("Ctrl+E"))
+        export.setStatusTip("a self-contained HTML page of both ranked lists and OT plans")
+        export.triggered.connect(lambda: export_comparison(self.context, self))
+        file_menu.addAction(export)
         file_menu.addSeparator()
         switch_db = QAction("Switch judgments &database…", self)
         switch_db.setStatusTip("keep the judgments in another SQLite file (or a new one)")

@@ -19,10 +19,10 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from clirlens.core.ot.alignment import Alignment
+from clirlens.core.text.labels import labels, short
 from clirlens.gui.widgets.style import FONT_FAMILIES
 
 MODES = ("plan", "cost", "lines")
-MAX_LABEL = 14  # characters of a token label on an axis
 HIGHLIGHT = QColor("#ff3b30")
 
 
@@ -33,21 +33,6 @@ def token_font(size: int = 9) -> QFont:
     font.setFamilies([f for f in FONT_FAMILIES if f in available] or ["Sans Serif"])
     font.setPointSize(size)
     return font
-
-
-def short(token: str) -> str:
-    token = token.replace("\n", " ")
-    return token if len(token) <= MAX_LABEL else token[: MAX_LABEL - 1] + "…"
-
-
-def labels(text: str, tokens: tuple[str, ...], offsets) -> tuple[str, ...]:
-    """Axis labels: each token's span of the original text (no ``▁``/``##`` markers), or
-    the token itself when it has no span (``[UNK]`` pieces keep their span)."""
-    out = []
-    for tok, (a, b) in zip(tokens, offsets, strict=True):
-        span = text[a:b].strip() if b > a else ""
-        out.append(span or tok)
-    return tuple(out)
 
 
 class TokenAxis(pg.AxisItem):

@@ -185,7 +185,7 @@ class OTControls(QObject):
 
 class OtOptionsButton(QToolButton):
     """A tool button whose menu holds the OT settings of the dashboard's alignment scores:
-    :meth:`params` and :meth:`scoring` are what :func:`clirlens.core.workspace.dashboard.
+    :meth:`params` and :meth:`scoring` are what :func:`clirlens.core.workspace.pipeline.
     alignment_scores` takes."""
 
     changed = Signal()

@@ -217,3 +217,35 @@ def test_the_offline_hub_advice_is_a_command_that_works(monkeypatch):
 def test_usage_errors_are_one_line(capsys):
     assert main(["eval", "--model", "bm25", "--xquad", "x", "--no-such-flag"]) == 2
     _one_line(capsys, "unrecognized arguments: --no-such-flag", "--help")
+
+
+def _report(tiny, xq, *extra: str) -> int:
+    base = ["report", "--model", str(tiny), "--model", f"me5-small={tiny}", "--xquad", str(xq)]
+    return main([*base, "--query-langs", "xx", "-q", *extra])
+
+
+def _error_line(capsys, *fragments: str) -> None:
+    """One error line (notes about guessed model conventions may come before it)."""
+    err = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("clirlens: note:")]
+    assert len(err) == 1 and err[0].startswith("clirlens: error: "), err
+    assert all(f in err[0] for f in fragments), err[0]
+
+
+def test_report_faults_are_one_line_and_change_nothing(tmp_path, tiny, xq, capsys):
+    page = tmp_path / "page.html"
+    page.write_text("mine\n")
+    assert _report(tiny, xq, "--out", str(page)) == 2
+    _error_line(capsys, str(page), "exists", "--force")
+    assert page.read_text() == "mine\n"
+    assert _report(tiny, xq, "--out", str(tmp_path)) == 2
+    _error_line(capsys, "is a folder")
+    assert _report(tiny, xq, "--out", str(tmp_path / "p.html"), "--queries", "nope") == 2
+    _error_line(capsys, "query 'nope' is not in", "ids look like")
+    assert _report(tiny, xq, "--out", str(tmp_path / "p.html"), "--queries", " , ") == 2
+    _error_line(capsys, "--queries is empty")
+    assert not (tmp_path / "p.html").exists()
+    one = ["report", "--model", str(tiny), "--xquad", str(xq), "--query-langs", "xx"]
+    assert main([*one, "--out", str(tmp_path / "p.html"), "-q"]) == 2
+    _error_line(capsys, "needs two models")
+    assert _report(tiny, xq, "--out", str(page), "--force") == 0  # and it works
+    assert "<!DOCTYPE html>" in page.read_text()

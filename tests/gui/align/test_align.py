@@ -14,8 +14,8 @@ from PySide6.QtGui import QImage
 from clirlens.core.ot.alignment import align_texts
 from clirlens.core.ot.session import model_encoder
 from clirlens.core.progress import run
+from clirlens.core.text.labels import labels, short
 from clirlens.gui.align import export as align_export
-from clirlens.gui.widgets.heatmap import labels, short
 
 from ..helpers import wait_prepared
 
