@@ -88,7 +88,10 @@ class Workspace:
         self._xquad = None
         if config.kind == "xquad":
             langs = dict.fromkeys((*config.query_langs, *config.doc_langs))
-            self._xquad = load_xquad(config.dataset, langs=list(langs) or None)
+            both = config.query_langs and config.doc_langs  # else the rest come from the folder
+            self._xquad = load_xquad(config.dataset, langs=list(langs) if both else None)
+            if langs and not both:
+                load_xquad(config.dataset, langs=list(langs))  # those asked for must exist
             available = self._xquad.langs
             self.query_langs = config.query_langs or _lang_order(
                 available, ("th", "hi", "el", "tr", "ro", *LOW_RESOURCE)

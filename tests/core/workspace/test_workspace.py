@@ -362,3 +362,13 @@ def test_workspace_module_imports_no_qt_nor_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.xquad
+def test_query_languages_alone_still_search_english_passages(xquad_dir: Path, tiny: Path) -> None:
+    """``--query-langs th`` without ``--doc-langs``: the documents are every language of the
+    folder, English first (not the query languages only)."""
+    ws = Workspace(WorkspaceConfig(str(xquad_dir), models=("bm25", str(tiny)), query_langs=("th",)))
+    assert ws.default_direction == ("th", "en") and len(ws.doc_langs) == 12
+    ws = Workspace(WorkspaceConfig(str(xquad_dir), models=("bm25", str(tiny)), doc_langs=("de",)))
+    assert ws.default_direction == ("th", "de")
