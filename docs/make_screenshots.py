@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,10 +22,15 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from clirlens.core.models.packed import bf16_is_native
+from clirlens.core.progress import run
+from clirlens.core.workspace.comparison_html import generated_now, render_html
+from clirlens.core.workspace.comparison_report import build_report, write_page
 from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.gui.services.controller import WorkspaceController
 from clirlens.gui.services.settings import Settings
 from clirlens.gui.shell.app import SCREENSHOT_SIZE, application, wait_until_prepared
+from clirlens.gui.shell.help import show_shortcuts
 from clirlens.gui.shell.main_window import MainWindow
 from clirlens.gui.start.dialog import StartDialog
 
@@ -100,6 +106,39 @@ def render_dialog(config: WorkspaceConfig, out: Path) -> Path:
     return path
 
 
+def render_shortcuts(window: MainWindow, out: Path) -> Path:
+    dialog = show_shortcuts(window)
+    app = application()
+    for _ in range(5):
+        app.processEvents()
+    path = out / "shortcuts.png"
+    dialog.grab().save(str(path))
+    dialog.close()
+    return path
+
+
+def render_report(window: MainWindow, out: Path) -> Path | None:
+    """The shared comparison page of th→en, as Chromium shows it (None without Chromium)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("Chromium not found: report.png not rendered", file=sys.stderr)
+        return None
+    c = window.controller
+    c.set_direction("th", "en")
+    wait_until_prepared(c)
+    report = run(build_report(c.workspace, ("th", "en"), top=6, shown=5))
+    page = Path(tempfile.mkdtemp()) / "report.html"
+    write_page(page, render_html(report, generated_now()))
+    path = out / "report.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--window-size={SCREENSHOT_SIZE[0]},{SCREENSHOT_SIZE[1] * 2}",
+         f"--screenshot={path}", page.as_uri()],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    return path
+
+
 # the other views, rendered through the command line's own --screenshot path:
 # (file, view, query languages)
 VIEW_SHOTS = (
@@ -134,7 +173,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subset", type=int, default=3, help="XQuAD articles (5 passages each)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
-    ap.add_argument("--dtype", choices=("fp32", "bf16"), default="bf16")
+    ap.add_argument(
+        "--dtype",
+        choices=("fp32", "bf16"),
+        default="bf16" if bf16_is_native() else "fp32",
+        help="encoder precision (default: bf16 where this CPU runs it natively)",
+    )
     args = ap.parse_args()
     xquad = Path(os.environ.get("CLIRLENS_XQUAD", "../shared/data/xquad"))
     if not (xquad / "xquad.en.json").is_file():
@@ -159,10 +203,13 @@ def main() -> int:
         sys.exit(window.message_bar.message)
     written = [render(window, shot, args.out) for shot in SHOTS]
     written.append(render_dialog(config, args.out))
+    written.append(render_shortcuts(window, args.out))
+    written.append(render_report(window, args.out))
     window.close()
     written += [render_view(f, v, q, xquad, args) for f, v, q in VIEW_SHOTS]
     for path in written:
-        print(path)
+        if path is not None:
+            print(path)
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,17 @@ def figure_item(view: Any, model: int = 0) -> Any:
     return plot.lines.plotItem if plot.mode == "lines" else plot.heatmap.ci
 
 
+@contextmanager
+def titled(view: Any, model: int):
+    """Model ``model``'s plot with its figure title shown (exports only)."""
+    heatmap = view.plots[model].heatmap
+    heatmap.show_figure_title(True)
+    try:
+        yield
+    finally:
+        heatmap.show_figure_title(False)
+
+
 def default_name(view: Any, model: int, suffix: str) -> str:
     """``alignment-MODEL-QUERY-layerL.png``: what the figure shows, in its name."""
     c = view.controller
@@ -47,11 +59,12 @@ def export_png(view: Any, path: str | Path, model: int = 0, dpi: int = 200) -> b
     if model >= len(view.alignments):
         return False
     item = figure_item(view, model)
-    exporter = ImageExporter(item)
-    width = max(1, round(item.sceneBoundingRect().width() * dpi / SCREEN_DPI))
-    exporter.parameters()["width"] = width
-    exporter.parameters()["background"] = "w"
-    exporter.export(str(path))
+    with titled(view, model):
+        exporter = ImageExporter(item)
+        width = max(1, round(item.sceneBoundingRect().width() * dpi / SCREEN_DPI))
+        exporter.parameters()["width"] = width
+        exporter.parameters()["background"] = "w"
+        exporter.export(str(path))
     return Path(path).is_file()
 
 
@@ -60,6 +73,11 @@ def export_svg(view: Any, path: str | Path, model: int = 0) -> bool:
     generator (pyqtgraph's own SVG exporter fails on PySide6's path strings)."""
     if model >= len(view.alignments):
         return False
+    with titled(view, model):
+        return _render_svg(view, path, model)
+
+
+def _render_svg(view: Any, path: str | Path, model: int) -> bool:
     item = figure_item(view, model)
     source = item.sceneBoundingRect()
     gen = QSvgGenerator()

@@ -6,6 +6,7 @@ pyqtgraph's exporters."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -83,11 +84,7 @@ class DashboardCharts(QWidget):
         series = list(dict.fromkeys((r.source, r.model) for r in rows))
         two_sources = len(report.sources) > 1
         width = 0.8 / max(1, len(series))
-        columns = len(series) if len(series) <= 3 else (len(series) + 1) // 2
-        legend = item.addLegend(
-            offset=(10, 4), labelTextColor="#1f2937", labelTextSize="10pt", colCount=columns
-        )
-        legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+        keys = []  # the legend, in the title line: above the bars, never over their marks
         for k, (source, model) in enumerate(series):
             colour = model_colour(report.models.index(model))
             fill = QColor(colour)
@@ -112,6 +109,7 @@ class DashboardCharts(QWidget):
                 marks.append((x, row.values[measure], row.marks.get(measure, "")))
                 self.bar_heights[(source, label, model)] = row.values[measure]
             name = f"{model} ({'human' if source == 'human' else 'gold'})" if two_sources else model
+            keys.append(f'<span style="color:{fill.name()}">■</span> {html.escape(name)}')
             bars = pg.BarGraphItem(
                 x=xs,
                 height=heights,
@@ -129,7 +127,14 @@ class DashboardCharts(QWidget):
                     item.addItem(text)
         item.getAxis("bottom").setTicks([list(enumerate(groups))])
         item.setXRange(-0.6, len(groups) - 0.4, padding=0)
-        item.setYRange(0, 1.22 if columns == len(series) else 1.32, padding=0)
+        item.setYRange(0, 1.08, padding=0)
+        item.setTitle(
+            f"{measure} per direction and model"
+            + ("<br>" if len(keys) > 2 else " &nbsp; ")
+            + " &nbsp; ".join(keys),
+            color="#1f2937",
+            size="11pt",
+        )
 
     def _draw_scatter(self, report: Report | None) -> None:
         item = self.scatter.getPlotItem()

@@ -114,9 +114,12 @@ class HeatmapPanel(pg.GraphicsLayoutWidget):
         self.shape = (0, 0)
         self.left_axis = TokenAxis("left", font)
         self.bottom_axis = TokenAxis("bottom", font)
-        # the title is part of the scene, so a figure export carries it
+        # the figure's title is part of the scene, so an export carries it; on screen the
+        # view's title line above says the same, so it is shown only while exporting
         self.title = pg.LabelItem("", justify="left", color="#1a1a1a")
+        self.figure_title = ""
         self.addItem(self.title, row=0, col=0, colspan=3)
+        self.show_figure_title(False)
         self.top = self.addPlot(row=1, col=1)
         self.side = self.addPlot(row=2, col=0)
         self.main = self.addPlot(
@@ -156,6 +159,13 @@ class HeatmapPanel(pg.GraphicsLayoutWidget):
             self.main.addItem(box)
         self.scene().sigMouseMoved.connect(self._on_moved)
         self.scene().sigMouseClicked.connect(self._on_clicked)
+
+    def show_figure_title(self, shown: bool) -> None:
+        """The title row in the scene: :attr:`figure_title` while exporting, empty and
+        collapsed on screen."""
+        self.title.setText(self.figure_title if shown else "", size="9pt")
+        self.title.setMaximumHeight(10_000 if shown else 0)
+        self.ci.layout.activate()
 
     def show_matrix(
         self,
@@ -322,7 +332,10 @@ class AlignPlot(QWidget):
             self.title.setText(model)
             return
         self.title.setText(title_text(al, model, window))
-        self.heatmap.title.setText(title_text(al, model, window, rich=False), size="9pt")
+        # the figure's title, in two lines so an exported plot of any width shows it whole
+        self.heatmap.figure_title = title_text(al, model, window, rich=False).replace(
+            " · total cost", "<br>total cost"
+        )
         self.redraw()
 
     def mark_stale(self, note: str) -> None:
