@@ -22,7 +22,7 @@ from clirlens.core.version import version
 Registrar = Callable[[Subcommands], None]
 
 # modules under clirlens.core.cli with an add_parsers() function
-CORE_COMMANDS = ("evaluate", "search", "align", "report")
+CORE_COMMANDS = ("evaluate", "search", "align", "report", "distill")
 
 
 def core_registrars() -> list[Registrar]:

@@ -37,6 +37,13 @@ from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, TokenStates
 
 
+def is_content(token: str, start: int, end: int, special: bool, prefix_len: int) -> bool:
+    """Whether a token is content of the text: not a special token, not part of the model's
+    prefix (its characters end at or before ``prefix_len``), and not a bare SentencePiece
+    word marker ``"▁"`` (no characters of its own: its offsets overlap the next token's)."""
+    return not (special or end <= prefix_len or end == start or token == "\u2581")
+
+
 class Encoder:
     """One dense retriever, loaded on first use (heavy imports are lazy)."""
 
@@ -329,9 +336,7 @@ class Encoder:
             enc["special_tokens_mask"][row][:length].tolist(),
             strict=True,
         ):
-            # a bare SentencePiece word marker ("▁") has no characters of its own (its
-            # offsets overlap the next token's), so it is not content either
-            if sp or e <= plen or e == s or tok == "\u2581":
+            if not is_content(tok, s, e, sp, plen):
                 offsets.append((0, 0))
                 special.append(True)
             else:

@@ -226,6 +226,14 @@ def load(
         return loaded
 
 
+def load_copy(
+    spec: ModelSpec, device: str = "auto", dtype: str = "fp32", memo_dir: Path | None = None
+) -> LoadedModel:
+    """A private copy of ``spec``'s tokenizer and model (not shared with any encoder): what
+    a training run changes without touching the weights others read."""
+    return _load_uncached(resolve(spec, memo_dir), pick_device(device), dtype)
+
+
 def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
     import torch
     from transformers import AutoModel, AutoTokenizer

@@ -17,6 +17,12 @@ A model is named as one of
 optionally followed by conventions set by hand, ``;key=value`` each (values
 percent-encoded, as the start dialog writes them), e.g. ``/models/x;pooling=cls;query_prefix=query%3A%20``.
 
+**Asymmetric models.** ``;passages=M`` (``M`` a percent-encoded ``--model`` value) encodes
+passages with another model: DPR's separate question and context encoders, or a distilled
+query encoder with its teacher, whose cached passage embeddings and index are reused
+unchanged. A folder written by ``clirlens distill`` names its teacher in
+``clirlens_student.json`` and is paired with it without being told.
+
 Every convention records where it came from (``ModelSpec.origins``): a preset, the model's
 files, the user, or clirlens' default; :func:`convention_note` is the one line that says so
 when the conventions are guesses.
@@ -78,6 +84,8 @@ class ModelSpec:
     # (convention, where its value came from): "preset me5-small", "model files
     # (1_Pooling/config.json)", "set by hand", or DEFAULT when missing here
     origins: tuple[tuple[str, str], ...] = ()
+    # the passage side's model when it is not this one (module notes: asymmetric models)
+    passages: ModelSpec | None = None
 
     @property
     def normalize(self) -> bool:
@@ -89,9 +97,14 @@ class ModelSpec:
     def conventions(self) -> dict[str, object]:
         """Everything but the label, the source and the origins: what changes embeddings."""
         d = dataclasses.asdict(self)
-        for key in ("name", "source", "pinned", "preset", "origins"):
-            d.pop(key)
+        for key in ("name", "source", "pinned", "preset", "origins", "passages"):
+            d.pop(key)  # (the passage side has its own encoder and identity)
         return d
+
+    @property
+    def passage_spec(self) -> ModelSpec:
+        """The model that encodes passages: :attr:`passages`, or this one."""
+        return self.passages or self
 
     def with_source(self, source: str) -> ModelSpec:
         return dataclasses.replace(self, source=source)
@@ -201,7 +214,9 @@ def _parse_source(text: str, arg: str) -> ModelSpec:
         preset = _BY_SOURCE.get(hub_id_of(path) or "")
         if preset is not None:  # a cached snapshot of a preset's repository
             return PRESETS[preset].with_source(folder)
-        return ModelSpec(name=path.resolve().name, source=folder)
+        spec = ModelSpec(name=path.resolve().name, source=folder)
+        teacher = student_teacher(path)
+        return spec if teacher is None else dataclasses.replace(spec, passages=teacher)
     if _looks_like_hub_id(text):
         if text in _BY_SOURCE:
             return PRESETS[_BY_SOURCE[text]]
@@ -211,6 +226,26 @@ def _parse_source(text: str, arg: str) -> ModelSpec:
         + ", ".join(PRESETS)
         + "), not an existing directory, not a hub id of the form org/name"
     )
+
+
+STUDENT_FILE = "clirlens_student.json"  # written by `clirlens distill` beside the weights
+
+
+def student_teacher(folder: Path) -> ModelSpec | None:
+    """The teacher a distilled student folder names (its passage encoder), else None."""
+    card = Path(folder) / STUDENT_FILE
+    if not card.is_file():
+        return None
+    import json
+
+    try:
+        teacher = json.loads(card.read_text(encoding="utf-8"))["teacher"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelError(f"{card} is damaged: it should name the student's teacher") from None
+    if not isinstance(teacher, str) or not teacher:
+        raise ModelError(f"{card}: 'teacher' should be a --model value")
+    spec = parse_model_arg(teacher)
+    return spec.passages or spec
 
 
 def hub_id_of(path: Path) -> str | None:
@@ -244,6 +279,12 @@ def _set_by_hand(spec: ModelSpec, text: str, arg: str) -> ModelSpec:
             continue
         key, eq, raw = item.partition("=")
         key = key.strip()
+        if eq and key == "passages":
+            other = parse_model_arg(urllib.parse.unquote(raw))
+            if other.kind != "dense" or spec.kind != "dense":
+                raise ModelError(f"--model {arg!r}: both sides of a model must be dense")
+            spec = dataclasses.replace(spec, passages=other.passages or other)
+            continue
         if not eq or key not in CONVENTIONS:
             raise ModelError(
                 f"--model {arg!r}: {item.strip()!r} is not a convention=value "

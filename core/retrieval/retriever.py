@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from clirlens.core.errors import ModelError
 from clirlens.core.hashing import fingerprint
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import ModelSpec
@@ -51,8 +52,12 @@ class DenseRetriever:
         encoder: Encoder,
         cache: Cache | None = None,
         index_config: faiss_index.IndexConfig | None = None,
+        passage_encoder: Encoder | None = None,
     ) -> None:
-        self.encoder = encoder
+        self.encoder = encoder  # queries (and token states for alignments)
+        # passages: another model for an asymmetric retriever (a distilled query encoder
+        # and its teacher, DPR's context encoder), else the same one
+        self.passage_encoder = passage_encoder or encoder
         self.cache = cache or Cache()
         self.index_config = index_config or faiss_index.IndexConfig()
         self._index: Any = None
@@ -64,17 +69,20 @@ class DenseRetriever:
         return self.encoder.name
 
     def describe(self) -> dict:
-        return {**self.encoder.describe(), "kind": "dense", "index": self.index_config.kind}
+        out = {**self.encoder.describe(), "kind": "dense", "index": self.index_config.kind}
+        if self.passage_encoder is not self.encoder:
+            out["passage_encoder"] = self.passage_encoder.describe()
+        return out
 
     # -- corpus ------------------------------------------------------------------------------
     def prepare(self, corpus: Sequence[Passage]) -> Job[None]:
-        model_fp = self.encoder.fingerprint()
+        model_fp = self.passage_encoder.fingerprint()
         corpus_fp = corpus_fingerprint(corpus)
         meta = {"model": model_fp, "corpus": corpus_fp, "role": "passage", "n": len(corpus)}
         key = fingerprint(meta)
         vectors = self.cache.load_array("embeddings", key, meta)
         if vectors is None or vectors.shape[0] != len(corpus):
-            vectors = yield from self.encoder.encode_passages(corpus)
+            vectors = yield from self.passage_encoder.encode_passages(corpus)
             self.cache.store_array("embeddings", key, meta, vectors)
         else:
             yield Progress(len(corpus), len(corpus), f"{self.name}: passage embeddings cached")
@@ -134,6 +142,12 @@ class DenseRetriever:
         if self._index is None:
             raise RuntimeError("prepare() the corpus before searching")
         qvecs = yield from self.embed_queries(queries)
+        if self.passage_vectors is not None and qvecs.shape[1] != self.passage_vectors.shape[1]:
+            raise ModelError(
+                f"{self.encoder.name} embeds queries in {qvecs.shape[1]} dimensions but its "
+                f"passage model {self.passage_encoder.name} in {self.passage_vectors.shape[1]}: "
+                "the two sides of a model need the same hidden size"
+            )
         scores, rows = faiss_index.search(self._index, qvecs, k)
         rankings = {}
         ids = self._ids
@@ -162,8 +176,13 @@ def make_retriever(
     if spec.kind == "bm25":
         return BM25Retriever(spec.name)
     cache = cache or Cache()
+
+    def encoder(s: ModelSpec) -> Encoder:
+        return Encoder(s, device=device, dtype=dtype, batch_size=batch_size, memo_dir=cache.root)
+
     return DenseRetriever(
-        Encoder(spec, device=device, dtype=dtype, batch_size=batch_size, memo_dir=cache.root),
+        encoder(spec),
         cache=cache,
         index_config=index_config,
+        passage_encoder=encoder(spec.passages) if spec.passages is not None else None,
     )
