@@ -36,6 +36,12 @@ def add_parsers(sub: Subcommands) -> None:
     p.add_argument(
         "--train-articles", default="0-31", help="XQuAD articles to train on (default 0-31)"
     )
+    p.add_argument("--paragraphs", action="store_true", help="XQuAD's parallel paragraphs too")
+    p.add_argument(
+        "--english-pairs",
+        action="store_true",
+        help="each English question paired with itself too (the teacher's space on English)",
+    )
     p.add_argument(
         "--heldout-xquad", type=Path, metavar="DIR",
         help="with --bitext: evaluate on this XQuAD's articles outside --train-articles",
@@ -97,7 +103,12 @@ def cmd_distill(args: argparse.Namespace) -> int:
     if folder is not None:
         xq = load_xquad(folder, [lang, pivot])
         heldout = xquad_heldout(xq, lang, articles, pivot)
-    bitext = read_bitext(args.bitext) if args.bitext else xquad_bitext(xq, lang, articles, pivot)
+    if args.bitext:
+        bitext = read_bitext(args.bitext)
+    else:
+        bitext = xquad_bitext(
+            xq, lang, articles, pivot, paragraphs=args.paragraphs, english=args.english_pairs
+        )
     job = distill(
         args.teacher, args.student, lang, bitext, out, config, heldout=heldout,
         pivot=pivot, resume=args.resume, cache=Cache(args.cache_dir),

@@ -83,8 +83,19 @@ def query_articles(task) -> dict[str, int]:
     return out
 
 
-def xquad_bitext(xquad, lang: str, articles: Iterable[int], pivot: str = "en") -> Bitext:
-    """The parallel questions ``lang`` → ``pivot`` of the given articles, in dataset order."""
+def xquad_bitext(
+    xquad,
+    lang: str,
+    articles: Iterable[int],
+    pivot: str = "en",
+    *,
+    paragraphs: bool = False,
+    english: bool = False,
+) -> Bitext:
+    """The parallel questions ``lang`` → ``pivot`` of the given articles, in dataset order;
+    ``paragraphs``: their parallel paragraphs too; ``english``: each pivot question paired
+    with itself too (the student learns the teacher's space on the teacher's language, as
+    in multilingual knowledge distillation, Reimers & Gurevych 2020)."""
     chosen = frozenset(articles)
     task = xquad.task(lang, pivot)
     by_article = query_articles(task)
@@ -94,12 +105,24 @@ def xquad_bitext(xquad, lang: str, articles: Iterable[int], pivot: str = "en") -
         for q in task.queries
         if by_article.get(q.id) in chosen and q.id in targets
     )
+    extra = []
+    if english:
+        extra += [Pair(f"{p.id}/{pivot}", p.target, p.target) for p in pairs]
+    if paragraphs:
+        pivot_text = {p.id: p.text for p in xquad.passages(pivot)}
+        extra += [
+            Pair(p.id, p.text, pivot_text[p.id])
+            for p in xquad.passages(lang)
+            if article_of(p.id) in chosen and p.id in pivot_text
+        ]
     if not pairs:
         raise UserError(
             f"no XQuAD question of articles {_ranges(chosen)} in {lang}: "
             f"the release has articles 0-{max(by_article.values(), default=0)}"
         )
-    return Bitext(pairs, f"XQuAD {lang}-{pivot} questions, articles {_ranges(chosen)}")
+    what = "questions" + (" and paragraphs" if paragraphs else "")
+    what += f" (and {pivot} questions paired with themselves)" if english else ""
+    return Bitext(pairs + tuple(extra), f"XQuAD {lang}-{pivot} {what}, articles {_ranges(chosen)}")
 
 
 def _ranges(numbers: Iterable[int]) -> str:

@@ -21,7 +21,7 @@ from clirlens.core.distill.save import TRAINING, save_student
 from clirlens.core.distill.student import Student
 from clirlens.core.distill.train import DistillConfig, DistillProgress, History, train
 from clirlens.core.errors import UserError
-from clirlens.core.models.spec import parse_model_arg
+from clirlens.core.models.spec import STUDENT_FILE, parse_model_arg
 from clirlens.core.progress import Job, relabel
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.retriever import make_retriever
@@ -135,3 +135,31 @@ def describe(result: DistillResult) -> str:
             f"{result.steps_per_second:.2f} steps/s; written to {result.out}"
         )
     return "\n".join(lines)
+
+
+def plans_before_after(
+    student_init: str,
+    student: str | Path,
+    source: str,
+    target: str,
+    *,
+    eps: float = 0.05,
+    layer: int = -1,
+) -> Job[tuple[Any, Any]]:
+    """The OT plans between ``source`` (low-resource) under the student's initialisation and
+    under the distilled student, each against ``target`` under the teacher: what
+    distillation changed, for one held-out question (the teacher is read from the
+    student's card)."""
+    from clirlens.core.models.encoder import Encoder
+    from clirlens.core.ot.alignment import align_states
+
+    after_spec = parse_model_arg(str(student))
+    if after_spec.passages is None:
+        raise UserError(f"{student} is not a distilled student (no {STUDENT_FILE})")
+    before = Encoder(parse_model_arg(student_init), device="cpu")
+    after = Encoder(after_spec, device="cpu")
+    teacher = Encoder(after_spec.passages, device="cpu")
+    (t,) = yield from teacher.token_states([target], "query", layer)
+    (s0,) = yield from before.token_states([source], "query", layer)
+    (s1,) = yield from after.token_states([source], "query", layer)
+    return align_states(s0, t, eps=eps), align_states(s1, t, eps=eps)

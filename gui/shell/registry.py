@@ -70,3 +70,11 @@ register_view(
         "OT token alignment of the query with its English parallel or the selected passage",
     )
 )
+register_view(
+    ViewSpec(
+        "distill",
+        "Distill",
+        "clirlens.gui.distill.view:DistillView",
+        "distil a low-resource query encoder from an English teacher (OPTICAL), watched live",
+    )
+)

@@ -1,0 +1,1 @@
+"""The Distill screen: OT distillation of a low-resource query encoder."""
