@@ -13,6 +13,7 @@ levers do to held-out retrieval.
     Training on XQuAD articles 0-31, held out 32-47 against all 240 English paragraphs.
 
 Run: python benchmarks/bench_distill.py [--batches 6] [--sweep A|B] [--steps 150] [--lang th]
+     [--variants 'OT only,head + OT only'] [--eval-every 50]
 """
 
 from __future__ import annotations
@@ -40,13 +41,14 @@ from clirlens.core.retrieval.retriever import make_retriever
 
 VARIANTS = {
     "OT only": {},
-    "OT + sentence term (w=1)": {"sentence_weight": 1.0},
     "OT + sentence + English pairs": {"sentence_weight": 1.0, "english": True},
-    "OT + sentence + English pairs + paragraphs": {
-        "sentence_weight": 1.0, "english": True, "paragraphs": True,
+    "head + OT only": {"head": True},
+    "head + OT + sentence + English pairs": {"head": True, "sentence_weight": 1.0, "english": True},
+    "head + OT + sentence + English pairs + paragraphs": {
+        "head": True, "sentence_weight": 1.0, "english": True, "paragraphs": True,
     },
-    "OT (norm masses) + sentence + English pairs": {
-        "sentence_weight": 1.0, "english": True, "weights": "norm",
+    "head + OT (norm masses) + sentence + English pairs": {
+        "head": True, "sentence_weight": 1.0, "english": True, "weights": "norm",
     },
 }  # fmt: skip
 
@@ -125,6 +127,8 @@ def sweep(args, teacher: str, student: str, xq) -> None:
         f"{student.split('/')[-1]}, {args.steps} steps, batch {args.batch_size}; {held.origin}"
     )
     for name, variant in VARIANTS.items():
+        if args.variants and not any(v.strip() == name for v in args.variants.split(",")):
+            continue
         opts = dict(variant)
         bitext = xquad_bitext(
             xq, args.lang, train, paragraphs=opts.pop("paragraphs", False),
@@ -132,6 +136,7 @@ def sweep(args, teacher: str, student: str, xq) -> None:
         )  # fmt: skip
         config = DistillConfig(
             steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=10,
+            eval_every=args.eval_every,
             dtype="bf16" if bf16_is_native() else "fp32", **opts,
         )  # fmt: skip
         out = Path(tempfile.mkdtemp()) / "student"
@@ -140,6 +145,11 @@ def sweep(args, teacher: str, student: str, xq) -> None:
                              cache=Cache(args.cache)))  # fmt: skip
         print(f"\n-- {name} ({len(bitext)} pairs, {time.perf_counter() - t0:.0f} s)")
         print(describe(result))
+        if result.history.evaluations:
+            print("    held-out curve: " + "  ".join(
+                f"step {step}: R@1 {ev['R@1']:.4f} OT {ev['ot_cost']:.3f}"
+                for step, ev in result.history.evaluations
+            ))  # fmt: skip
 
 
 def main() -> None:
@@ -150,6 +160,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--lang", default="th")
+    ap.add_argument("--variants", default="", help="comma-separated variant names (default all)")
+    ap.add_argument("--eval-every", type=int, default=50, help="held-out curve every N steps")
     ap.add_argument("--cache", default=None)
     args = ap.parse_args()
     xq = load_xquad(xquad_dir(), [args.lang, "en"])

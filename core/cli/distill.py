@@ -61,6 +61,10 @@ def add_parsers(sub: Subcommands) -> None:
         help="weight of the sentence-level term ||u - v||^2 of normalised embeddings",
     )  # fmt: skip
     p.add_argument(
+        "--head", action="store_true",
+        help="a projection head after pooling, started from the ridge map fitted on the bitext",
+    )  # fmt: skip
+    p.add_argument(
         "--train-embeddings", action="store_true",
         help="train the embedding matrix too (frozen by default: most of e5's parameters)",
     )  # fmt: skip
@@ -91,7 +95,8 @@ def cmd_distill(args: argparse.Namespace) -> int:
     config = DistillConfig(
         steps=args.steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         warmup=args.warmup, eps=args.eps, layer=args.layer, weights=args.weights,
-        sentence_weight=args.sentence_weight, freeze_embeddings=not args.train_embeddings,
+        sentence_weight=args.sentence_weight, head=args.head,
+        freeze_embeddings=not args.train_embeddings,
         dtype=args.dtype, seed=args.seed, checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every,
     )  # fmt: skip

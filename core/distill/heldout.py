@@ -9,8 +9,8 @@ parallel (teacher's), Sinkhorn at the training ε with uniform masses.
 
 Baselines (:meth:`Judge.baselines`): the teacher alone on the low-resource questions; the
 student's initialisation (its "before"); a linear map fitted on the English side only (the
-least-squares ``W`` with ``student(en) W ≈ teacher(en)`` over the training bitext's English
-sentences, applied to the student's low-resource embeddings): the trivial fix a
+ridge map ``student(en) W + b ≈ teacher(en)`` over the training bitext's English sentences,
+:mod:`~clirlens.core.distill.linear`, applied to the student's low-resource embeddings): the trivial fix a
 distillation must beat; and the teacher on the English questions, the upper bound.
 """
 
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.distill.bitext import query_articles
+from clirlens.core.distill.linear import fit_ridge
 from clirlens.core.evaluation.metrics import evaluate
 from clirlens.core.ot.scaling import blas_single_thread, solve_padded
 from clirlens.core.progress import Job
@@ -133,11 +134,10 @@ class Judge:
         teacher_lr = yield from enc.encode(texts, "query")
         teacher_en = yield from enc.encode(list(self.heldout.parallel), "query")
         yield Progress(1, 3, "baselines: linear map (English side)")
-        x = student.embed(list(train_english))
-        y = yield from enc.encode(list(train_english), "query")
-        x1 = np.hstack([x, np.ones((len(x), 1), np.float32)])  # with a bias
-        w, *_ = np.linalg.lstsq(x1, y, rcond=None)
-        mapped = np.hstack([student.embed(texts), np.ones((len(texts), 1), np.float32)]) @ w
+        english = list(dict.fromkeys(train_english))
+        y = yield from enc.encode(english, "query")
+        linear = fit_ridge(student.embed(english), y)
+        mapped = linear.apply(student.embed(texts)).astype(np.float32)
         if enc.spec.normalize:
             mapped /= np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
         yield Progress(3, 3, "baselines")

@@ -3,7 +3,8 @@
 Order: open the teacher (a dense retriever whose cache already holds, or will keep, its
 passage embeddings) and a private copy of the student; measure the held-out figures of the
 student's initialisation and the baselines (:mod:`~clirlens.core.distill.heldout`), kept in
-``OUT/training/baselines.json`` so a resumed run reports the true "before"; train
+``OUT/training/baselines.json`` so a resumed run reports the true "before"; with ``head``,
+give the student a projection head fitted on the bitext (measured as one more baseline); train
 (:mod:`~clirlens.core.distill.train`); measure again; save the student with its card
 (:mod:`~clirlens.core.distill.save`).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from clirlens.core.distill.bitext import Bitext
 from clirlens.core.distill.heldout import HeldOut, Judge
+from clirlens.core.distill.linear import fit_ridge
 from clirlens.core.distill.save import TRAINING, save_student
 from clirlens.core.distill.student import Student
 from clirlens.core.distill.train import DistillConfig, DistillProgress, History, train
@@ -93,6 +95,12 @@ def distill(
             baselines = yield from judge.baselines(learner, english)
             saved.parent.mkdir(parents=True, exist_ok=True)
             saved.write_text(json.dumps({"before": before, "baselines": baselines}), "utf-8")
+    if config.head:
+        yield DistillProgress(0, 0, "projection head: the ridge map fitted on the bitext")
+        lam = yield from init_head(learner, retriever, bitext)
+        if judge is not None and not (resume and saved.is_file()):
+            baselines[f"head at its start (ridge λ {lam:g} on the bitext)"] = judge.score(learner)
+            saved.write_text(json.dumps({"before": before, "baselines": baselines}), "utf-8")
     history = yield from train(
         learner, retriever, bitext, config, out / TRAINING, judge=judge, resume=resume
     )
@@ -117,6 +125,17 @@ def distill(
     }
     save_student(learner, out, card)
     return DistillResult(out, before, after, baselines, history)
+
+
+def init_head(learner: Student, teacher: Any, bitext: Bitext) -> Job[float]:
+    """Give ``learner`` a projection head initialised by the ridge map from its embeddings
+    of the bitext's sources to the teacher's of their targets
+    (:func:`~clirlens.core.distill.linear.fit_ridge`); returns the chosen λ."""
+    x = learner.embed([p.source for p in bitext.pairs])
+    y = yield from teacher.encoder.encode([p.target for p in bitext.pairs], "query")
+    linear = fit_ridge(x, y)
+    learner.init_head(linear.weight, linear.bias)
+    return linear.lam
 
 
 def describe(result: DistillResult) -> str:

@@ -2,7 +2,8 @@
 
 The folder holds what transformers reads (``config.json``, ``model.safetensors``, the
 tokenizer files), what sentence-transformers reads (``modules.json``, ``1_Pooling/``,
-``2_Normalize`` for cosine models, ``sentence_bert_config.json``,
+``2_Normalize`` for cosine models, a ``Dense`` projection head when the student has one,
+``sentence_bert_config.json``,
 ``config_sentence_transformers.json`` with the query and passage prompts), a model card
 (``README.md``) and ``clirlens_student.json``: the teacher as a ``--model`` value (so
 clirlens pairs the student, which encodes queries, with its teacher, which encodes
@@ -21,6 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from clirlens.core.models.head import write_head
 from clirlens.core.models.spec import STUDENT_FILE
 
 TRAINING = "training"  # the run's checkpoint and baselines, inside the student's folder
@@ -54,7 +56,8 @@ def model_card(card: dict[str, Any]) -> str:
         f"`{card['bitext']['hash']}`)\n"
         f"* held out: {card.get('heldout', 'none')}\n"
         f"* steps: {card['steps']} (batch {hp['batch_size']}, lr {hp['lr']}, ε {hp['eps']}, "
-        f"layer {hp['layer']}, sentence-term weight {hp['sentence_weight']}, embeddings "
+        f"layer {hp['layer']}, sentence-term weight {hp['sentence_weight']}, "
+        f"{'a projection head, ' if hp.get('head') else ''}embeddings "
         f"{'frozen' if hp['freeze_embeddings'] else 'trained'}, {hp['dtype']}, seed {hp['seed']})\n\n"
         "Use it for queries and the teacher for passages: in clirlens, "
         "`--model student=THIS_FOLDER` pairs them itself.\n\n"
@@ -81,12 +84,23 @@ def save_student(student: Any, out: Path, card: dict[str, Any]) -> Path:
             "type": "sentence_transformers.models.Pooling",
         },
     ]
-    if spec.normalize:
+    chain = ["Normalize"] if spec.normalize else []
+    if student.head is not None:  # Normalize → Dense → Normalize (core/models/head.py)
+        chain += ["Dense", "Normalize"] if spec.normalize else ["Dense"]
+    for kind in chain:
+        idx = len(modules)
+        path = f"{idx}_{kind}"
         modules.append(
-            {"idx": 2, "name": "2", "path": "2_Normalize",
-             "type": "sentence_transformers.models.Normalize"}
+            {"idx": idx, "name": str(idx), "path": path,
+             "type": f"sentence_transformers.models.{kind}"}
         )  # fmt: skip
-        (tmp / "2_Normalize").mkdir()
+        (tmp / path).mkdir()
+        if kind == "Dense":
+            write_head(
+                tmp / path,
+                student.head.weight.detach().float().numpy(),
+                student.head.bias.detach().float().numpy(),
+            )
     _dump(tmp / "modules.json", modules)
     (tmp / "1_Pooling").mkdir()
     _dump(

@@ -40,13 +40,41 @@ class Student:
         self.model.eval()  # no dropout: see the module notes
         if freeze_embeddings:
             self.model.get_input_embeddings().weight.requires_grad_(False)
+        self.head: Any = None  # torch.nn.Linear after pooling (init_head)
+        self.n_layers = int(self.model.config.num_hidden_layers)
+        if self.loaded.head is not None:  # a saved student's head trains on
+            self.init_head(self.loaded.head.weight.T, self.loaded.head.bias)
+
+    def init_head(self, weight: np.ndarray, bias: np.ndarray) -> None:
+        """Add a trainable projection head ``x W + b`` after pooling (``W`` ``(in, out)``,
+        e.g. :func:`~clirlens.core.distill.linear.fit_ridge` on the bitext), applied to the
+        unit pooled vector of a cosine model and to each unit last-layer token state
+        (:mod:`clirlens.core.models.head`)."""
+        import torch
+
+        self.head = torch.nn.Linear(weight.shape[0], weight.shape[1])
+        with torch.no_grad():
+            self.head.weight.copy_(torch.from_numpy(np.asarray(weight, np.float32).T))
+            self.head.bias.copy_(torch.from_numpy(np.asarray(bias, np.float32)))
+
+    @property
+    def out_size(self) -> int:
+        """Width of the embeddings and (last-layer) token states the losses see."""
+        return self.hidden_size if self.head is None else int(self.head.out_features)
+
+    def named_trainable(self) -> dict[str, Any]:
+        """The trainable tensors by name (the head's as ``head.weight``/``head.bias``)."""
+        out = {k: v for k, v in self.model.named_parameters() if v.requires_grad}
+        if self.head is not None:
+            out.update({f"head.{k}": v for k, v in self.head.named_parameters()})
+        return out
 
     @property
     def hidden_size(self) -> int:
         return int(self.model.config.hidden_size)
 
     def parameters(self) -> list[Any]:
-        return [p for p in self.model.parameters() if p.requires_grad]
+        return list(self.named_trainable().values())
 
     def _autocast(self):
         import torch
@@ -70,6 +98,16 @@ class Student:
             return hidden[:, 0]
         m = mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+    def _project(self, pooled: Any) -> Any:
+        """The head on pooled vectors (unit first for a cosine model), else as they are."""
+        import torch
+
+        if self.head is None:
+            return pooled
+        if self.spec.normalize:
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
+        return self.head(pooled)
 
     def content_mask(self, enc: Any) -> Any:
         """``(B, L)`` true on the content tokens of each text."""
@@ -101,7 +139,9 @@ class Student:
                 output_hidden_states=True,
             )
         hidden = out.hidden_states[layer].float()
-        pooled = self._pool(out.last_hidden_state, enc["attention_mask"])
+        pooled = self._project(self._pool(out.last_hidden_state, enc["attention_mask"]))
+        if self.head is not None and layer in (-1, self.n_layers):
+            hidden = self.head(torch.nn.functional.normalize(hidden, p=2, dim=-1))
         n = int(keep.sum(1).max())
         states = hidden.new_zeros((len(texts), n, hidden.shape[-1]))
         mask = torch.zeros((len(texts), n), dtype=torch.bool)
@@ -123,11 +163,11 @@ class Student:
                     hidden = self.model(
                         input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]
                     ).last_hidden_state
-                pooled = self._pool(hidden, enc["attention_mask"])
+                pooled = self._project(self._pool(hidden, enc["attention_mask"]))
                 if self.spec.normalize:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
                 out.append(pooled.float().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.hidden_size), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.out_size), np.float32)
 
     def states(self, texts: Sequence[str], layer: int = -1, batch_size: int = 64):
         """Content token states without gradients: ``[(n_k, H) arrays]`` per text."""

@@ -57,6 +57,7 @@ class DistillConfig:
     layer: int = -1
     weights: str = "uniform"
     sentence_weight: float = 0.0
+    head: bool = False  # a projection head initialised by the ridge map fitted on the bitext
     freeze_embeddings: bool = True
     dtype: str = "fp32"
     seed: int = 0
@@ -128,7 +129,7 @@ def _schedule(step: int, total: int, warmup: int) -> float:
 def _save_checkpoint(path: Path, student: Student, optim: Any, step: int, history: History):
     import torch
 
-    trainable = {k: v for k, v in student.model.named_parameters() if v.requires_grad}
+    trainable = student.named_trainable()
     state = {
         "step": step,
         "weights": {k: v.detach().clone() for k, v in trainable.items()},
@@ -145,7 +146,7 @@ def _load_checkpoint(path: Path, student: Student, optim: Any) -> tuple[int, His
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-        named = dict(student.model.named_parameters())
+        named = student.named_trainable()
         with torch.no_grad():
             for k, v in state["weights"].items():
                 named[k].copy_(v)
@@ -175,10 +176,11 @@ def train(
     import torch
 
     config.check()
-    if student.hidden_size != teacher.encoder.hidden_size:
+    if student.out_size != teacher.encoder.hidden_size:
         raise UserError(
-            f"the student has hidden size {student.hidden_size} but the teacher "
-            f"{teacher.encoder.hidden_size}: choose a student with the teacher's hidden size"
+            f"the student has hidden size {student.out_size} but the teacher "
+            f"{teacher.encoder.hidden_size}: choose a student with the teacher's hidden size, "
+            "or give it a projection head (--head)"
         )
     torch.manual_seed(config.seed)
     out.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.errors import ModelError
+from clirlens.core.models.head import read_head
 from clirlens.core.models.loading import LoadedModel, ResolvedModel, load, resolve
 from clirlens.core.models.spec import ModelSpec, Role
 from clirlens.core.progress import Job, Throttle
@@ -124,6 +125,9 @@ class Encoder:
             # its residual stream is bf16
             "v": 3 if self.dtype == "bf16" else 2,
         }
+        head = read_head(r.path)
+        if head is not None:
+            payload["head"] = head.digest
         if not self.packed:  # transformers' padded forward rounds differently in bf16
             payload["forward"] = "transformers"
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
@@ -178,7 +182,8 @@ class Encoder:
         lm = self.loaded
         spec = self.spec
         n = len(texts)
-        out = np.zeros((n, self.hidden_size), dtype=np.float32)
+        width = self.hidden_size if lm.head is None else lm.head.weight.shape[0]
+        out = np.zeros((n, width), dtype=np.float32)
         if n == 0:
             return out
         ids = self._tokenize([spec.prefix(role) + t for t in texts])
@@ -200,6 +205,8 @@ class Encoder:
                     ).last_hidden_state
                     pooled = self._pool(hidden, mask.to(lm.device))
                 pooled = pooled.float()
+                if lm.head is not None:
+                    pooled = torch.from_numpy(lm.head.apply(pooled.cpu().numpy()))
                 if spec.normalize:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=-1)
                 out[batch] = pooled.cpu().numpy()
@@ -315,6 +322,8 @@ class Encoder:
                         output_hidden_states=True,
                     )
                     states = outputs.hidden_states[layer].float().cpu().numpy()
+                if lm.head is not None and depth == n_layers:  # what the head was trained on
+                    states = [lm.head.apply(st, unit=True) for st in states]
                 for row, i in enumerate(batch):
                     results[i] = self._token_record(texts[i], prefix, enc, row, states[row], layer)
                 done = min(start + self.batch_size, len(texts))

@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from clirlens.core.errors import ModelError, library_message
+from clirlens.core.models.head import Head, read_head
 from clirlens.core.models.spec import ModelSpec
 from clirlens.core.models.st_files import apply_sentence_transformers_config, cap_max_length
 from clirlens.core.paths import cache_dir
 
 # Files an encoder needs from a hub snapshot; *.bin only when no safetensors exist.
-_NEEDED = ["*.json", "*.txt", "*.model", "sentencepiece*", "*.safetensors", "1_Pooling/*"]
+_NEEDED = [
+    "*.json", "*.txt", "*.model", "sentencepiece*", "*.safetensors", "1_Pooling/*", "*_Dense/*",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ class LoadedModel:
     model: Any
     device: str
     dtype: str
+    head: Head | None = None  # a Dense projection after pooling (core/models/head.py)
 
 
 _CACHE: dict[tuple[str, str, str, str], LoadedModel] = {}
@@ -220,7 +224,7 @@ def load(
         if key in _CACHE:
             cached = _CACHE[key]
             # same weights, possibly other conventions (e.g. a preset bound to a folder)
-            return LoadedModel(resolved, cached.tokenizer, cached.model, dev, dtype)
+            return LoadedModel(resolved, cached.tokenizer, cached.model, dev, dtype, cached.head)
         loaded = _load_uncached(resolved, dev, dtype)
         _CACHE[key] = loaded
         return loaded
@@ -268,7 +272,7 @@ def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedMo
         hf_logging.set_verbosity(verbosity)
     check_weights(path, info, len(model.state_dict()))
     model.eval().to(device)
-    return LoadedModel(resolved, tokenizer, model, device, dtype)
+    return LoadedModel(resolved, tokenizer, model, device, dtype, read_head(path))
 
 
 # weights a retriever does not use (an unused pooler, heads of other tasks): not loading

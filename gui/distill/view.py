@@ -103,6 +103,11 @@ class DistillView(QWidget):
         self.eps_spin = QDoubleSpinBox(decimals=3, minimum=0.005, maximum=10.0, value=0.05)
         self.sentence_spin = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, value=1.0)
         self.sentence_spin.setToolTip("weight of the sentence-level term beside the OT loss")
+        self.head_check = QCheckBox("projection head")
+        self.head_check.setChecked(True)
+        self.head_check.setToolTip(
+            "start from the ridge map fitted on the bitext as a trainable head after pooling"
+        )
         self.eval_spin = QSpinBox(minimum=0, maximum=100_000, value=25)
         self.eval_spin.setToolTip("held-out figures every N steps (0: before and after only)")
         docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
@@ -142,6 +147,7 @@ class DistillView(QWidget):
                          ("sentence term", self.sentence_spin), ("evaluate every", self.eval_spin)):  # fmt: skip
             hp.addWidget(QLabel(label))
             hp.addWidget(w)
+        hp.addWidget(self.head_check)
         hp.addStretch(1)
         form.addRow("Training", hp)
         out = QHBoxLayout()
@@ -225,6 +231,7 @@ class DistillView(QWidget):
             lr=self.lr_spin.value(),
             eps=self.eps_spin.value(),
             sentence_weight=self.sentence_spin.value(),
+            head=self.head_check.isChecked(),
             eval_every=self.eval_spin.value(),
             checkpoint_every=25,
             dtype=self.controller.workspace.config.dtype if self.controller.workspace else "fp32",

@@ -12,7 +12,7 @@ import torch
 
 from clirlens.core.distill.bitext import Bitext, Pair
 from clirlens.core.distill.loss import ot_loss
-from clirlens.core.distill.run import distill
+from clirlens.core.distill.run import distill, init_head
 from clirlens.core.distill.save import TRAINING
 from clirlens.core.distill.student import Student
 from clirlens.core.distill.train import CHECKPOINT, DistillConfig, train
@@ -71,35 +71,39 @@ def test_the_batched_loss_and_its_gradient_equal_pots_plan_with_autograd():
     assert torch.all(ours[0, 3:] == 0)  # padding gets no gradient
 
 
-def _run(models, bitext, out, **kw):
+def _run(models, bitext, out, head=False, **kw):
     teacher, student = models
     cfg = DistillConfig(steps=6, batch_size=4, lr=5e-3, warmup=0, checkpoint_every=2, eps=0.1, **kw)
     learner = Student(parse_model_arg(str(student)))
     retriever = make_retriever(parse_model_arg(str(teacher)), cache=Cache(out / "cache"))
+    if head:
+        run(init_head(learner, retriever, bitext))
     return learner, retriever, cfg
 
 
+@pytest.mark.parametrize("head", [False, True], ids=["plain", "head"])
 def test_training_lowers_the_loss_and_resuming_equals_an_uninterrupted_run(
-    models, bitext, tmp_path
+    models, bitext, tmp_path, head
 ):
-    learner, teacher, cfg = _run(models, bitext, tmp_path / "a")
+    learner, teacher, cfg = _run(models, bitext, tmp_path / "a", head)
     history = run(train(learner, teacher, bitext, cfg, tmp_path / "a"))
     assert len(history.loss) == 6
     assert np.mean(history.ot[-2:]) < np.mean(history.ot[:2])  # the OT loss falls
-    whole = {k: v.detach().clone() for k, v in learner.model.named_parameters()}
+    whole = {k: v.detach().clone() for k, v in learner.named_trainable().items()}
+    assert ("head.weight" in whole) == head
 
     # the same run stopped after 3 steps (a Cancel: the job is closed at a yield), resumed
-    learner2, teacher2, _ = _run(models, bitext, tmp_path / "b")
+    learner2, teacher2, _ = _run(models, bitext, tmp_path / "b", head)
     job = train(learner2, teacher2, bitext, cfg, tmp_path / "b")
     for p in job:
         if getattr(p, "step", 0) == 3:
             break
     job.close()
     assert (tmp_path / "b" / CHECKPOINT).is_file()
-    learner3, teacher3, _ = _run(models, bitext, tmp_path / "b")
+    learner3, teacher3, _ = _run(models, bitext, tmp_path / "b", head)
     resumed = run(train(learner3, teacher3, bitext, cfg, tmp_path / "b", resume=True))
     assert resumed.loss == history.loss  # the same losses, step for step
-    for k, v in learner3.model.named_parameters():
+    for k, v in learner3.named_trainable().items():
         assert torch.equal(v, whole[k]), k
     # the embedding matrix stayed frozen
     emb = learner3.model.get_input_embeddings().weight
@@ -107,10 +111,13 @@ def test_training_lowers_the_loss_and_resuming_equals_an_uninterrupted_run(
     assert torch.equal(emb, fresh)
 
 
-def test_the_saved_student_loads_everywhere_and_pairs_with_its_teacher(models, bitext, tmp_path):
+@pytest.mark.parametrize("head", [False, True], ids=["plain", "head"])
+def test_the_saved_student_loads_everywhere_and_pairs_with_its_teacher(
+    models, bitext, tmp_path, head
+):
     teacher, student = models
     out = tmp_path / "student"
-    cfg = DistillConfig(steps=2, batch_size=4, lr=5e-3, warmup=0, eps=0.1)
+    cfg = DistillConfig(steps=2, batch_size=4, lr=5e-3, warmup=0, eps=0.1, head=head)
     result = run(
         distill(str(teacher), str(student), "xx", bitext, out, cfg, cache=Cache(tmp_path / "c"))
     )
@@ -130,6 +137,18 @@ def test_the_saved_student_loads_everywhere_and_pairs_with_its_teacher(models, b
     st = SentenceTransformer(str(out), device="cpu").encode(texts, prompt_name="query")
     np.testing.assert_allclose(st, ours, atol=1e-5)
     assert AutoModel.from_pretrained(out).config.hidden_size == ours.shape[1]
+    assert (out / "3_Dense" / "model.safetensors").is_file() == head
+    # the last layer's token states as the align view shows them: the student's own
+    (states,) = run(Encoder(parse_model_arg(str(out)), device="cpu").token_states(texts[:1]))
+    np.testing.assert_allclose(
+        states.content().vectors, Student(parse_model_arg(str(out))).states(texts[:1])[0],
+        atol=1e-5,
+    )  # fmt: skip
+    if head:  # the head trained: not the ridge start any more, and cached apart from it
+        start = Student(parse_model_arg(str(student)))
+        retriever0 = make_retriever(parse_model_arg(str(teacher)), cache=Cache(tmp_path / "d"))
+        run(init_head(start, retriever0, bitext))
+        assert not np.allclose(start.embed(texts), ours, atol=1e-4)
 
     # clirlens pairs the student (queries) with its teacher (passages) from the card
     spec = parse_model_arg(str(out))
