@@ -184,10 +184,15 @@ def format_table(report) -> str:
         lines.append(
             f"\n{d.label}  (queries {d.query_lang}, passages {d.doc_lang}, n={d.n}{against})"
         )
-        lines.append("  " + "model".ljust(width) + "".join(m.rjust(col) for m in ms))
+        lines.append(
+            "  " + "model".ljust(width) + "".join(m.rjust(col) for m in ms) + "   fine-tuning saw"
+        )
         for model, ev in d.evaluations.items():
             lines.append(
-                "  " + model.ljust(width) + "".join(f"{ev.aggregate[m]:{col}.3f}" for m in ms)
+                "  "
+                + model.ljust(width)
+                + "".join(f"{ev.aggregate[m]:{col}.3f}" for m in ms)
+                + f"   {report.saw(model, d.query_lang, d.doc_lang)}"
             )
         comps = [report.comparison(d.source, d.label, m) for m in ms]
         if report.pair and all(c is not None for c in comps):
@@ -211,6 +216,10 @@ def format_table(report) -> str:
             )
     for note in report.notes:
         lines.append(f"\nnote: {note}")
+    sources = [(m, r) for m, r in report.training.items() if r is not None]
+    if sources:
+        lines.append("\nfine-tuning languages:")
+        lines += [f"  {m}: {r.source}" for m, r in sources]
     return "\n".join(lines).lstrip("\n")
 
 

@@ -18,6 +18,9 @@ alignment score of each model and query language (:mod:`clirlens.core.ot.scoring
   the directions whose query language is low-resource (el, hi, ro, th, tr, docs/architecture.md §4), of
   each direction's mean (a macro average; ``n`` sums the queries); same-language directions
   (th→th) are averaged apart from cross-language ones. Averages carry no significance test;
+  when a model's fine-tuning saw some of those query languages and not others
+  (:mod:`clirlens.core.models.training`), its average is also split into a *seen* and a
+  *zero-shot* row;
 * ``ot_cost`` / ``ot_accuracy``: the model's mean OT cost between the query language's
   questions and their English parallels, and OT translation retrieval P@1 (lower cost =
   better aligned; comparable across languages for one model, not across models).
@@ -34,6 +37,7 @@ from typing import Any
 from clirlens.core.data.xquad import LOW_RESOURCE
 from clirlens.core.evaluation.metrics import Evaluation
 from clirlens.core.evaluation.significance import PairedTest
+from clirlens.core.models.training import UNKNOWN, Status, TrainingLanguages
 from clirlens.core.types import Direction, Run
 
 SOURCES: dict[str, str] = {
@@ -120,6 +124,23 @@ class Report:
     runs: Mapping[str, Mapping[str, Run]] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
     manifest: Mapping[str, Any] = field(default_factory=dict)
+    # model -> the languages of its retrieval fine-tuning (None: BM25), core/models/training.py
+    training: Mapping[str, TrainingLanguages | None] = field(default_factory=dict)
+
+    def status(self, model: str, lang: str) -> Status | None:
+        """Whether ``model``'s fine-tuning saw ``lang`` (None: nothing trained, BM25)."""
+        rec = self.training.get(model, UNKNOWN)
+        return None if rec is None else rec.status(lang)
+
+    def saw(self, model: str, query_lang: str, doc_lang: str) -> str:
+        """``"queries th zero-shot, passages en seen"``; one language when both are the
+        same; empty for BM25."""
+        q, p = self.status(model, query_lang), self.status(model, doc_lang)
+        if q is None or p is None:
+            return ""
+        if query_lang == doc_lang:
+            return f"{query_lang} {q}"
+        return f"queries {query_lang} {q}, passages {doc_lang} {p}"
 
     def __post_init__(self) -> None:
         cmp = {(s, c.label, c.measure): c for s, c in self.comparisons}
@@ -203,23 +224,39 @@ class Report:
                 evs = [d.evaluations[model] for d in group if model in d.evaluations]
                 if len(evs) != len(group):
                     continue
-                values = {m: sum(e.aggregate[m] for e in evs) / len(evs) for m in self.measures}
-                ots = [self.alignment_score(model, lang) for lang in langs]
-                costs = [s.mean_cost for s in ots if s is not None]
-                accs = [s.accuracy for s in ots if s is not None]
-                out.append(
-                    Row(
-                        source,
-                        label,
-                        "",
-                        doc_lang,
-                        model,
-                        sum(len(e.query_ids) for e in evs),
-                        values,
-                        ot_cost=sum(costs) / len(costs) if costs else None,
-                        ot_accuracy=sum(accs) / len(accs) if accs else None,
-                        average=True,
-                        langs=langs,
-                    )
-                )
+                out.append(self._average(source, label, doc_lang, model, group))
+            for model in self.models:  # split by what each model's fine-tuning saw
+                split = {
+                    kind: [d for d in group if self.status(model, d.query_lang) == kind]
+                    for kind in ("seen", "zero-shot")
+                }
+                if not all(split.values()):
+                    continue  # all of one kind (or unknown): the average above says it
+                for kind, part in split.items():
+                    if all(model in d.evaluations for d in part):
+                        part_langs = ", ".join(d.query_lang for d in part)
+                        part_label = f"low-resource avg {where}, {kind} by {model} ({part_langs})"
+                        out.append(self._average(source, part_label, doc_lang, model, part))
         return out
+
+    def _average(self, source: str, label: str, doc_lang: str, model: str, group: list) -> Row:
+        """One model's unweighted mean over the directions of ``group``."""
+        langs = tuple(d.query_lang for d in group)
+        evs = [d.evaluations[model] for d in group]
+        values = {m: sum(e.aggregate[m] for e in evs) / len(evs) for m in self.measures}
+        ots = [self.alignment_score(model, lang) for lang in langs]
+        costs = [s.mean_cost for s in ots if s is not None]
+        accs = [s.accuracy for s in ots if s is not None]
+        return Row(
+            source,
+            label,
+            "",
+            doc_lang,
+            model,
+            sum(len(e.query_ids) for e in evs),
+            values,
+            ot_cost=sum(costs) / len(costs) if costs else None,
+            ot_accuracy=sum(accs) / len(accs) if accs else None,
+            average=True,
+            langs=langs,
+        )

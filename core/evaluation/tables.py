@@ -16,7 +16,8 @@ from clirlens.core.evaluation.report import SOURCES, Report, Row
 def to_csv(report: Report) -> str:
     """The table as CSV: one line per row of :meth:`Report.rows`; metric values with six
     decimals, then per measure the significance mark and the Holm-corrected p-value of the
-    pair comparison, then the OT columns (empty where not computed)."""
+    pair comparison, then the OT columns (empty where not computed) and whether the model's
+    fine-tuning saw the direction's languages."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     ms = report.measures
@@ -33,6 +34,7 @@ def to_csv(report: Report) -> str:
             *(f"{m} p_holm" for m in ms),
             "ot_mean_cost",
             "ot_p@1",
+            "fine_tuning_saw",
         ]
     )
     for r in report.rows():
@@ -49,6 +51,7 @@ def to_csv(report: Report) -> str:
                 *(f"{r.p[m]:.6g}" if m in r.p else "" for m in ms),
                 "" if r.ot_cost is None else f"{r.ot_cost:.6f}",
                 "" if r.ot_accuracy is None else f"{r.ot_accuracy:.6f}",
+                "" if r.average else report.saw(r.model, r.query_lang, r.doc_lang),
             ]
         )
     return buf.getvalue()

@@ -34,6 +34,12 @@ from clirlens.core.errors import UserError
 from clirlens.core.evaluation.metrics import DEFAULT_MEASURES, Evaluation, evaluate, parse_measures
 from clirlens.core.evaluation.report import AlignmentScore, DirectionEvaluation, Report
 from clirlens.core.evaluation.significance import N_RESAMPLES, compare_directions_job
+from clirlens.core.models.training import (
+    TrainingLanguages,
+    read_user_records,
+    training_file,
+    training_languages,
+)
 from clirlens.core.ot.problem import DEFAULT_OT, DEFAULT_SCORING, OTParams, ScoringOptions
 from clirlens.core.progress import Job
 from clirlens.core.types import Direction, Progress, Qrels, Query, Run, ScoredPassage
@@ -189,7 +195,12 @@ def evaluate_workspace(workspace: Workspace, plan: EvalPlan) -> Job[Report]:
         timings["alignment"] = time.perf_counter() - t0
 
     manifest = _manifest(workspace, plan, names, {**workspace.timings, **timings})
+    training = training_records(workspace)
+    manifest["training_languages"] = {
+        m: (rec.to_dict() if rec is not None else None) for m, rec in training.items()
+    }
     return Report(
+        training=training,
         models=models,
         measures=names,
         directions=(*rows["gold"], *rows["human"], *rows["judged"]),
@@ -201,6 +212,12 @@ def evaluate_workspace(workspace: Workspace, plan: EvalPlan) -> Job[Report]:
         timings={**workspace.timings, **timings},
         manifest=manifest,
     )
+
+
+def training_records(workspace: Workspace) -> dict[str, TrainingLanguages | None]:
+    """Each model's fine-tuning languages (:mod:`clirlens.core.models.training`), by name."""
+    user = read_user_records(training_file())
+    return {spec.name: training_languages(spec, user) for spec in workspace.specs}
 
 
 def _in_task_order(qrels: Qrels, queries: Sequence[Query]) -> Qrels:

@@ -3,7 +3,8 @@
 direction and measure in bold, significance marks beside the values (the Holm-corrected
 p-value in the tooltip), under each compared direction a line with A − B and its 95%
 bootstrap interval, and the OT alignment columns when computed. A model's cell tooltip
-says which conventions it ran with and where each came from."""
+says which conventions it ran with and where each came from; the "fine-tuning saw" cell
+whether its fine-tuning covered the direction's languages (the source in its tooltip)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class MetricsTable(QTableWidget):
         rows = _with_deltas(r)
         two = len(r.sources) > 1
         has_ot = any(x.ot_cost is not None for x in r.rows())
-        head = ["qrels"] * two + ["direction", "model", "queries", *r.measures]
+        head = ["qrels"] * two + ["direction", "model", "fine-tuning saw", "queries", *r.measures]
         head += ["OT cost", "OT P@1"] * has_ot
         self.setColumnCount(len(head))
         self.setHorizontalHeaderLabels(head)
@@ -56,7 +57,8 @@ class MetricsTable(QTableWidget):
             if isinstance(x, _Delta):
                 self._delta_row(i, x, two, has_ot, r)
                 continue
-            cells = [SOURCES[x.source]] * two + [x.label, x.model, str(x.n)]
+            saw = "" if x.average else r.saw(x.model, x.query_lang, x.doc_lang)
+            cells = [SOURCES[x.source]] * two + [x.label, x.model, saw, str(x.n)]
             cells += [f"{x.values[m]:.3f} {x.marks.get(m, '')}".rstrip() for m in r.measures]
             if has_ot:
                 cells += ["–" if v is None else f"{v:.3f}" for v in (x.ot_cost, x.ot_accuracy)]
@@ -78,6 +80,9 @@ class MetricsTable(QTableWidget):
                     cell.setBackground(AVERAGE_BACKGROUND)
                 if j == int(two) + 1 and x.model in self.model_tooltips:
                     cell.setToolTip(self.model_tooltips[x.model])
+                rec = r.training.get(x.model)
+                if j == int(two) + 2 and saw and rec is not None:
+                    cell.setToolTip(f"{x.model}'s fine-tuning: {rec.source}")
                 self.setItem(i, j, cell)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -85,7 +90,7 @@ class MetricsTable(QTableWidget):
 
     def _delta_row(self, i: int, x: _Delta, two: bool, has_ot: bool, r: Report) -> None:
         a, b = r.pair or ("A", "B")
-        cells = [SOURCES[x.source]] * two + [x.label, f"{a} − {b}", str(x.tests[0].n)]
+        cells = [SOURCES[x.source]] * two + [x.label, f"{a} − {b}", "", str(x.tests[0].n)]
         for t in x.tests:
             cells.append(f"{t.difference:+.3f} [{t.ci_low:+.3f}, {t.ci_high:+.3f}]")
         cells += [""] * (2 * has_ot)

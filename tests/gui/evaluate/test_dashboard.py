@@ -76,15 +76,18 @@ def test_dashboard_figures_are_cores(window, config, tmp_path, qtbot):
         for i in range(dash.table.rowCount())
         if dash.table.item(i, 0).text() == "gold qrels"
     }
+    col = {dash.table.horizontalHeaderItem(k).text(): k for k in range(dash.table.columnCount())}
     evals = {}
     for q, d in DIRECTIONS:
         task, runs = drive(ws.runs(q, d))  # the runs the evaluation used (computed once)
         for run in runs:
             ev = evals[(f"{q}-{d}", run.name)] = evaluate(run, task.qrels)
             row = table[(f"{q}-{d}", run.name)]
-            for j, m in enumerate(DEFAULT_MEASURES):
+            for m in DEFAULT_MEASURES:
                 assert report.value("gold", f"{q}-{d}", run.name, m) == ev.aggregate[m]
-                assert dash.table.item(row, 4 + j).text().startswith(f"{ev.aggregate[m]:.3f}")
+                assert dash.table.item(row, col[m]).text().startswith(f"{ev.aggregate[m]:.3f}")
+            saw = dash.table.item(row, col["fine-tuning saw"]).text()
+            assert saw == report.saw(run.name, q, d) and saw
             assert dash.charts.bar_heights[("gold", f"{q}-{d}", run.name)] == ev.aggregate["R@1"]
     a, b = c.models
     cmp = compare_directions(
