@@ -55,11 +55,12 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
         "-m",
         action="append",
         dest="models",
-        required=required,
         metavar="M",
         help="preset (webfaq, tydi, me5-small, bm25), preset=DIR, "
         "a local model directory, or a hub id; repeat for several models",
     )
+    add_run_arg(p)
+    p.set_defaults(models_required=required)
     add_runtime_args(p, progress=False)
     p.add_argument(
         "--cache-dir",
@@ -73,6 +74,30 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
         help="FAISS index type (flat = exact inner product)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def add_run_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--run",
+        action="append",
+        dest="runs",
+        metavar="NAME=[Q-D:]FILE",
+        help="a TREC run file from another tool as one more system (repeat the NAME with "
+        "th-en:FILE, hi-en:FILE… for several directions of XQuAD, whose question ids are "
+        "the same in every language)",
+    )
+
+
+def model_values(args: argparse.Namespace) -> list[str]:
+    """``--model`` values, then each ``--run`` NAME as one ``run:NAME=…`` value (its files
+    joined by ``|``); an error when a command needs a system and none is given."""
+    from clirlens.core.models.spec import run_values
+
+    models = list(getattr(args, "models", None) or [])
+    models += run_values(getattr(args, "runs", None) or [])
+    if not models and getattr(args, "models_required", False):
+        raise UserError("give at least one --model (or --run NAME=FILE)")
+    return models
 
 
 def add_data_args(
@@ -151,7 +176,7 @@ def workspace_config(args: argparse.Namespace, **extra: Any) -> WorkspaceConfig:
     return WorkspaceConfig(
         dataset=str(beir if beir is not None else args.xquad),
         kind="beir" if beir is not None else "xquad",
-        models=tuple(args.models),
+        models=tuple(model_values(args)),
         query_langs=tuple(qlangs),
         doc_langs=tuple(dlangs),
         subset=getattr(args, "subset", None),

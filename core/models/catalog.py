@@ -125,7 +125,7 @@ def offline_help(choices: Sequence[ModelChoice], offline: bool | None = None) ->
     """A message when fewer than two dense models are on this machine, saying how to get
     one; ``None`` when at least two are. ``offline`` defaults to :func:`hub_offline`."""
     offline = hub_offline() if offline is None else offline
-    dense_local = [c for c in choices if c.local and c.arg != "bm25"]
+    dense_local = [c for c in choices if c.local and c.arg != "bm25" and c.origin != "run"]
     if len(dense_local) >= 2:
         return None
     example = PRESETS["me5-small"].source

@@ -68,7 +68,7 @@ class ModelSpec:
 
     name: str
     source: str
-    kind: Literal["dense", "bm25"] = "dense"
+    kind: Literal["dense", "bm25", "run"] = "dense"
     revision: str | None = None
     pooling: Pooling = "mean"
     similarity: Similarity = "cosine"
@@ -193,6 +193,8 @@ def parse_model_arg(arg: str) -> ModelSpec:
 
 
 def _parse_source(text: str, arg: str) -> ModelSpec:
+    if text.startswith(RUN_PREFIX):
+        return run_spec(text[len(RUN_PREFIX) :], arg)
     if "=" in text:
         preset, _, location = text.partition("=")
         preset = preset.strip()
@@ -226,6 +228,54 @@ def _parse_source(text: str, arg: str) -> ModelSpec:
         + ", ".join(PRESETS)
         + "), not an existing directory, not a hub id of the form org/name"
     )
+
+
+RUN_PREFIX = "run:"  # --model run:NAME=[Q-D:]FILE[|Q-D:FILE…]: a run file as a system
+_DIRECTED = re.compile(r"^([a-z]{2,3})-([a-z]{2,3}):(.+)$")
+
+
+def run_spec(text: str, arg: str) -> ModelSpec:
+    """A TREC run file (or one per direction) standing where a model stands: ``NAME=FILE``
+    (its rankings for any direction: one-direction workspaces, BEIR folders) or
+    ``NAME=th-en:FILE|hi-en:FILE`` (XQuAD's question ids are the same in every language,
+    so a run there must say which direction it ranks)."""
+    name, eq, files = text.partition("=")
+    name = name.strip()
+    if not eq or not name or not files.strip():
+        raise ModelError(f"--run {arg!r}: expected NAME=FILE or NAME=QUERY-DOC:FILE")
+    parts = []
+    for item in files.split("|"):
+        m = _DIRECTED.match(item.strip())
+        where, file = (f"{m[1]}-{m[2]}:", m[3]) if m else ("", item.strip())
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise ModelError(f"run file {file!r} (for {name!r}) does not exist")
+        parts.append(where + str(path.resolve()))
+    undirected = [p for p in parts if not _DIRECTED.match(p)]
+    if undirected and len(parts) > 1:
+        raise ModelError(f"--run {arg!r}: with several files, give each its direction (th-en:FILE)")
+    return ModelSpec(name=name, source="|".join(parts), kind="run", similarity="ip", pinned=True)
+
+
+def run_values(items: list[str]) -> list[str]:
+    """``--run NAME=[Q-D:]FILE`` values as ``--model`` values: one ``run:NAME=…`` per NAME,
+    its files joined by ``|``."""
+    merged: dict[str, list[str]] = {}
+    for item in items:
+        name, eq, file = item.partition("=")
+        if not eq or not name.strip() or not file.strip():
+            raise ModelError(f"--run {item!r}: expected NAME=FILE or NAME=QUERY-DOC:FILE")
+        merged.setdefault(name.strip(), []).append(file.strip())
+    return [RUN_PREFIX + f"{name}=" + "|".join(files) for name, files in merged.items()]
+
+
+def run_files(spec: ModelSpec) -> dict[tuple[str, str] | None, Path]:
+    """A run spec's files by direction (``None``: any direction)."""
+    out: dict[tuple[str, str] | None, Path] = {}
+    for part in spec.source.split("|"):
+        m = _DIRECTED.match(part)
+        out[(m[1], m[2]) if m else None] = Path(m[3] if m else part)
+    return out
 
 
 STUDENT_FILE = "clirlens_student.json"  # written by `clirlens distill` beside the weights

@@ -132,9 +132,9 @@ def model_encoder(workspace: Any, model: int, doc_lang: str | None = None) -> En
     once). Raises :class:`UserError` for a model without token states (BM25)."""
     spec = workspace.specs[model]
     if spec.kind != "dense":
+        what = "a run file" if spec.kind == "run" else f"a lexical model ({spec.kind})"
         raise UserError(
-            f"{spec.name} is a lexical model ({spec.kind}): it has no token states to align; "
-            "choose a pair of dense models"
+            f"{spec.name} is {what}: it has no token states to align; choose a pair of dense models"
         )
     lang = doc_lang or workspace.default_direction[1]
     encoder = workspace.encoder(model, lang)

@@ -22,6 +22,7 @@ from clirlens.core.progress import Job
 from clirlens.core.retrieval import index as faiss_index
 from clirlens.core.retrieval.bm25 import BM25Retriever
 from clirlens.core.retrieval.cache import Cache
+from clirlens.core.retrieval.runs import RunRetriever
 from clirlens.core.types import Passage, Progress, Query, Run, ScoredPassage
 
 
@@ -175,6 +176,8 @@ def make_retriever(
 ) -> Retriever:
     if spec.kind == "bm25":
         return BM25Retriever(spec.name)
+    if spec.kind == "run":
+        return RunRetriever(spec)
     cache = cache or Cache()
 
     def encoder(s: ModelSpec) -> Encoder:

@@ -83,5 +83,7 @@ class WorkspaceConfig:
 
 
 def _short_model(arg: str) -> str:
+    if arg.startswith("run:"):
+        return f"{arg[4:].split('=', 1)[0]} (run)"
     head = arg.split("=", 1)[0] if "=" in arg else arg
     return Path(head).name or head

@@ -292,6 +292,12 @@ class Workspace:
         if comparison is None:
             raise UserError(f"the direction {query_lang}→{doc_lang} is not prepared yet")
         query = Query(FREE_TEXT_ID, text, lang)
+        files = [s.name for s in self.specs if s.kind == "run"]
+        if files:
+            raise UserError(
+                f"{files[0]} is a run file: it ranks only its own queries, so free-text "
+                "search needs a workspace of models"
+            )
         runs = []
         for i, spec in enumerate(self.specs):
             run = yield from _tagged(

@@ -59,6 +59,14 @@ def build_app_parser() -> argparse.ArgumentParser:
         "directory or a hub id; give two or more",
     )
     g.add_argument(
+        "--run",
+        action="append",
+        dest="app_runs",
+        metavar="NAME=[Q-D:]FILE",
+        help="a TREC run file from another tool as one more system (th-en:FILE for one "
+        "direction of XQuAD)",
+    )
+    g.add_argument(
         "--query-langs",
         metavar="LANGS",
         dest="app_query_langs",
@@ -138,12 +146,13 @@ def geometry_arg(value: str) -> tuple[int, int]:
 def workspace_config(args: argparse.Namespace):
     """The :class:`WorkspaceConfig` the flags describe (``None`` without a dataset),
     validated cheaply (folders, languages, model names) so bad input fails before Qt."""
+    from clirlens.core.models.spec import run_values
     from clirlens.core.workspace.config import WorkspaceConfig
     from clirlens.core.workspace.workspace import Workspace
 
     folder = args.app_xquad or args.app_beir
     if folder is None:
-        if args.app_models:
+        if args.app_models or args.app_runs:
             raise UserError("--model needs a dataset: add --xquad DIR or --beir DIR")
         if args.app_screenshot:
             raise UserError("--screenshot needs a workspace: --xquad DIR --model A --model B")
@@ -151,7 +160,7 @@ def workspace_config(args: argparse.Namespace):
     config = WorkspaceConfig(
         dataset=folder,
         kind="xquad" if args.app_xquad else "beir",
-        models=tuple(args.app_models or ()),
+        models=(*(args.app_models or ()), *run_values(args.app_runs or [])),
         query_langs=tuple(split_langs(args.app_query_langs, "--query-langs"))
         if args.app_query_langs
         else (),

@@ -1,5 +1,5 @@
 """Picking the models of a workspace: presets, folders added before, models in the Hugging
-Face cache, a model folder or hub id added now (choices from
+Face cache, a model folder, hub id or TREC run file added now (choices from
 :mod:`clirlens.core.models.catalog`). Models that are not on this machine are marked; when
 the hub is offline they cannot be ticked. When fewer than two dense models are local, a
 note says how to get one (never a traceback)."""
@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -31,7 +32,7 @@ from clirlens.core.models.catalog import (
     is_model_dir,
     offline_help,
 )
-from clirlens.core.models.spec import parse_model_arg
+from clirlens.core.models.spec import RUN_PREFIX, parse_model_arg
 
 ORIGIN = {
     "preset": "preset",
@@ -39,6 +40,7 @@ ORIGIN = {
     "hf-cache": "HF cache",
     "hub": "hub",
     "custom": "given",
+    "run": "run file",
 }
 
 
@@ -56,6 +58,11 @@ class ModelPicker(QWidget):
         self.list.setObjectName("modelList")
         self.add_folder_button = QPushButton("Add model folder…")
         self.add_folder_button.clicked.connect(self._on_add_folder_clicked)
+        self.add_run_button = QPushButton("Add run file…")
+        self.add_run_button.setToolTip(
+            "a TREC run from another tool (pyserini, a cluster job) as one more system"
+        )
+        self.add_run_button.clicked.connect(self._on_add_run_clicked)
         self.hub_edit = QLineEdit()
         self.hub_edit.setPlaceholderText("hub id, e.g. intfloat/multilingual-e5-small")
         self.hub_edit.returnPressed.connect(self._on_add_hub_clicked)
@@ -72,6 +79,7 @@ class ModelPicker(QWidget):
 
         row = QHBoxLayout()
         row.addWidget(self.add_folder_button)
+        row.addWidget(self.add_run_button)
         row.addWidget(self.hub_edit, 1)
         row.addWidget(self.add_hub_button)
         layout = QVBoxLayout(self)
@@ -102,7 +110,9 @@ class ModelPicker(QWidget):
         suffix = "" if choice.local else "  — download"
         head = choice.arg.split(";", 1)[0]
         bound = (
-            f" · as {head.split('=', 1)[0]}" if "=" in head and choice.origin != "custom" else ""
+            f" · as {head.split('=', 1)[0]}"
+            if "=" in head and choice.origin not in ("custom", "run")
+            else ""
         )
         hand = " · conventions set by hand" if ";" in choice.arg else ""
         return f"{choice.label}   [{ORIGIN.get(choice.origin, '')}]{bound}{hand}{suffix}"
@@ -190,6 +200,47 @@ class ModelPicker(QWidget):
             checked=True,
         )
         self.list.setCurrentItem(item)  # its conventions show at once (a guess is flagged)
+        self._update_help()
+        return True
+
+    def _on_add_run_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "TREC run file (qid Q0 docid rank score tag)",
+            "",
+            "Runs (*.trec *.txt *.run);;All files (*)",
+        )
+        if not path:
+            return
+        name, ok = QInputDialog.getText(
+            self, "Run file", "Name of the system:", text=Path(path).stem.split(".")[0]
+        )
+        if not ok:
+            return
+        direction, ok = QInputDialog.getText(
+            self,
+            "Run file",
+            "Direction it ranks, e.g. th-en (empty: any; XQuAD's question ids are the same "
+            "in every language, so give it there):",
+        )
+        if ok:
+            self.add_run(path, name, direction)
+
+    def add_run(self, path: str, name: str, direction: str = "") -> bool:
+        """List (and tick) the run file ``path`` as the system ``name``; ``direction``
+        ("th-en") when it ranks one direction only. False, with the reason shown, when the
+        values are wrong."""
+        where = f"{direction.strip().lower()}:" if direction.strip() else ""
+        text = f"{RUN_PREFIX}{name.strip()}={where}{Path(path).expanduser()}"
+        try:
+            spec = parse_model_arg(text)
+        except UserError as exc:
+            self._show_error(str(exc))
+            return False
+        self._show_error("")
+        label = f"{spec.name}  ({Path(path).name}{', ' + direction if where else ''})"
+        item = self._add(ModelChoice(text, label, "run", True, "TREC run file"), checked=True)
+        self.list.setCurrentItem(item)
         self._update_help()
         return True
 

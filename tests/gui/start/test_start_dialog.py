@@ -120,3 +120,16 @@ def test_download_with_a_wrong_checksum_is_refused(qtbot, xquad_dir, tmp_path, s
     qtbot.waitUntil(lambda: not dialog.downloads.busy, timeout=10_000)
     assert not (dest / "xquad.ar.json").exists()
     assert dialog.xquad_edit.text() == ""
+
+
+def test_a_run_file_is_added_as_a_system(qtbot, tmp_path):
+    trec = tmp_path / "pyserini.th-en.trec"
+    trec.write_text("q1 Q0 a000-p00 1 2.0 bm25\n")
+    dialog = _dialog(qtbot)
+    assert not dialog.picker.add_run(str(tmp_path / "missing.trec"), "bm25x", "th-en")
+    assert "does not exist" in dialog.picker.error_label.text()
+    assert dialog.picker.add_run(str(trec), "pyserini", "th-en")
+    _tick(dialog, "me5-small")
+    assert dialog.picker.selected() == ["me5-small", f"run:pyserini=th-en:{trec}"]
+    item = dialog.picker._find(f"run:pyserini=th-en:{trec}")
+    assert "[run file]" in item.text() and "th-en" in item.text()
