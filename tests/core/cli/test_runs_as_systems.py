@@ -74,7 +74,12 @@ def test_free_text_search_and_alignment_need_a_model(tmp_path, tiny):
     trec.write_text("q1 Q0 a000-p00 1 2.0 t\n")
     ws = Workspace(WorkspaceConfig(str(x), models=(str(tiny), f"run:r={trec}"),
                                    query_langs=("xx",), doc_langs=("en",)))  # fmt: skip
-    run(ws.prepare("xx", "en"))
+    comparison = run(ws.prepare("xx", "en"))
+    # a judging pool takes the run like a model's
+    from clirlens.core.workspace.judging_plan import plan_campaign
+
+    plan = plan_campaign(comparison, models=["r"])
+    assert [d.passage_id for d in plan.runs[0].top("q1")] == ["a000-p00"]
     with pytest.raises(UserError, match="r is a run file: it ranks only its own queries"):
         run(ws.search_text("the cat", "xx", "en"))
     from clirlens.core.ot.session import model_encoder
