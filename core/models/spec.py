@@ -298,6 +298,21 @@ def student_teacher(folder: Path) -> ModelSpec | None:
     return spec.passages or spec
 
 
+def student_init(spec: ModelSpec) -> ModelSpec | None:
+    """The model a distilled student was initialised from (its card's ``student_init``),
+    or None for any other model."""
+    card = Path(spec.source) / STUDENT_FILE
+    if spec.passages is None or not card.is_file():
+        return None
+    import json
+
+    try:
+        init = json.loads(card.read_text(encoding="utf-8")).get("student_init")
+    except (OSError, ValueError, AttributeError):
+        raise ModelError(f"{card} is damaged: it should name the student's start") from None
+    return parse_model_arg(init) if isinstance(init, str) and init else None
+
+
 def hub_id_of(path: Path) -> str | None:
     """The hub id of a snapshot in a Hugging Face cache layout
     (``…/models--ORG--NAME/snapshots/REVISION``), else None."""

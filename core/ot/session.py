@@ -29,6 +29,8 @@ from clirlens.core.types import Progress, TokenStates
 if TYPE_CHECKING:
     from clirlens.core.models.encoder import Encoder
 
+    Sides = Encoder | tuple[Encoder, Encoder]  # one encoder, or (the source's, the target's)
+
 
 @dataclass(frozen=True)
 class AlignPair:
@@ -89,18 +91,20 @@ class AlignSession:
         return [found[(t, r)] for t, r in items]
 
     def compute(
-        self, encoders: Sequence[Encoder], pair: AlignPair, params: OTParams
+        self, encoders: Sequence[Sides], pair: AlignPair, params: OTParams
     ) -> Job[tuple[Alignment, ...]]:
-        """The alignment of ``pair`` under each encoder (a generator: yields progress while
-        encoding, returns one :class:`Alignment` per encoder, in order)."""
+        """The alignment of ``pair`` under each encoder, or each ``(source encoder, target
+        encoder)`` pair (a generator: yields progress while encoding, returns one
+        :class:`Alignment` per entry, in order)."""
         check_text(pair.source, "source")
         check_text(pair.target, "target")
         params.method  # noqa: B018 - validates (e.g. unbalanced OT without τ) before encoding
         out = []
-        items = [(pair.source, pair.source_role), (pair.target, pair.target_role)]
-        for k, enc in enumerate(encoders):
-            yield Progress(k, len(encoders), f"aligning with {enc.name}")
-            src, tgt = yield from self.states(enc, items, params.layer)
+        for k, sides in enumerate(encoders):
+            s_enc, t_enc = sides if isinstance(sides, tuple) else (sides, sides)
+            yield Progress(k, len(encoders), f"aligning with {s_enc.name}")
+            (src,) = yield from self.states(s_enc, [(pair.source, pair.source_role)], params.layer)
+            (tgt,) = yield from self.states(t_enc, [(pair.target, pair.target_role)], params.layer)
             out.append(
                 align_states(
                     src, tgt, **params.solve_args(), weights=params.weights, words=params.words
@@ -125,6 +129,36 @@ def best_window(plan: np.ndarray, width: int = 64) -> tuple[int, int]:
     sums = mass[width:] - mass[:-width]
     start = int(np.argmax(sums))
     return start, start + width
+
+
+def model_sides(workspace: Any, model: int, doc_lang: str | None = None) -> Sides:
+    """What aligns for the workspace's ``model``: its encoder, or for an asymmetric model
+    ``(query encoder, passage encoder)``: a distilled student's query tokens against the
+    target under its teacher, the plan it was trained on."""
+    encoder = model_encoder(workspace, model, doc_lang)
+    lang = doc_lang or workspace.default_direction[1]
+    passages = getattr(workspace.retriever(model, lang), "passage_encoder", encoder)
+    return encoder if passages is encoder else (encoder, passages)
+
+
+def distillation_sides(
+    workspace: Any, model: int, doc_lang: str | None, loaded: dict[str, Encoder]
+) -> tuple[tuple[Sides, Sides], str]:
+    """For a distilled student ``model``: ``((its initialisation, teacher), (student,
+    teacher))`` and the initialisation's name, what distillation changed (as
+    :func:`clirlens.core.distill.run.plans_before_after` computes it). ``loaded`` keeps
+    the initialisations' encoders between calls."""
+    from clirlens.core.models.encoder import Encoder
+    from clirlens.core.models.spec import student_init
+
+    spec = student_init(workspace.specs[model])
+    if spec is None:
+        raise UserError(f"{workspace.specs[model].name} is not a distilled student")
+    student, teacher = model_sides(workspace, model, doc_lang)  # type: ignore[misc]
+    if spec.source not in loaded:
+        cfg = workspace.config
+        loaded[spec.source] = Encoder(spec, device=cfg.device, dtype=cfg.dtype)
+    return ((loaded[spec.source], teacher), (student, teacher)), spec.name
 
 
 def model_encoder(workspace: Any, model: int, doc_lang: str | None = None) -> Encoder:

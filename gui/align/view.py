@@ -28,9 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from clirlens.core.errors import UserError
+from clirlens.core.models.spec import student_init
 from clirlens.core.ot.alignment import Alignment
 from clirlens.core.ot.problem import OTParams
-from clirlens.core.ot.session import AlignPair, AlignSession, best_window, model_encoder
+from clirlens.core.ot.session import (
+    AlignPair,
+    AlignSession,
+    best_window,
+    distillation_sides,
+    model_sides,
+)
 from clirlens.gui.align import export as align_export
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.services.jobs import Failure, JobRunner
@@ -90,13 +97,21 @@ class AlignView(QWidget):
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         align_export.add_menu(self, self.export_button)
         self.window_box.toggled.connect(self._show)
+        self.distill_box = QCheckBox("Before / after distillation")
+        self.distill_box.setToolTip(
+            "a distilled student's plan beside its initialisation's, both against the teacher"
+        )
+        self.distill_box.setVisible(False)
+        self.distill_box.toggled.connect(self.schedule)
+        self._inits: dict = {}  # students' initialisations' encoders, loaded once
         controls = QHBoxLayout()  # the transport problem
         for w in (self.mode_box, QLabel("ε"), self.ot.eps, self.solver_box, self.tau_box):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(self.export_button)
         states = QHBoxLayout()  # the token states it is posed on
-        for w in (self.ot.weights_box, self.layer_box, self.words_box, self.window_box):
+        for w in (self.ot.weights_box, self.layer_box, self.words_box, self.window_box,
+                  self.distill_box):  # fmt: skip
             states.addWidget(w)
         states.addStretch(1)
 
@@ -178,16 +193,20 @@ class AlignView(QWidget):
             return
         doc_lang = c.direction[1] if c.direction else None
         try:
-            encoders = [model_encoder(c.workspace, k, doc_lang) for k in c.pair]
+            encoders = [model_sides(c.workspace, k, doc_lang) for k in c.pair]
+            self.model_names = tuple(  # a blind campaign hides which model is which
+                f"List {k + 1}" if c.blind else f"{model_letter(k)} · {c.models[k]}" for k in c.pair
+            )
+            student = self._student()
+            if student is not None and self.distill_box.isChecked():
+                encoders, self.model_names = self._before_after(student, doc_lang)
         except UserError as exc:
             self.pair = None
             self._clear(str(exc))
             return
-        self.model_names = tuple(  # a blind campaign hides which model is which
-            f"List {k + 1}" if c.blind else f"{model_letter(k)} · {c.models[k]}" for k in c.pair
-        )
+        flat = [e for sides in encoders for e in (sides if isinstance(sides, tuple) else [sides])]
         try:  # the layer control offers the layers both models have
-            self.ot.set_layers(min(e.num_layers for e in encoders))
+            self.ot.set_layers(min(e.num_layers for e in flat))
         except (OSError, ValueError, UserError):
             self.ot.set_layers(None)
         self.pair_label.setText(
@@ -199,6 +218,21 @@ class AlignView(QWidget):
             plot.mark_stale("computing…")
         job = self.session.compute(encoders, pair, self.params())
         self.jobs.start("Aligning", job, partial(self._on_done, pair))
+
+    def _student(self) -> int | None:
+        """The first distilled student of the pair (the before/after box shows for it)."""
+        c = self.controller
+        found = None
+        if not c.blind:
+            found = next((k for k in c.pair if student_init(c.workspace.specs[k])), None)
+        self.distill_box.setVisible(found is not None)
+        return found
+
+    def _before_after(self, student: int, doc_lang: str | None):
+        """``(init, teacher)`` and ``(student, teacher)`` sides, and their titles."""
+        c = self.controller
+        sides, init = distillation_sides(c.workspace, student, doc_lang, self._inits)
+        return list(sides), (f"before · {init}", f"after · {c.models[student]}")
 
     def _on_done(self, pair: AlignPair, alignments: tuple[Alignment, ...]) -> None:
         if pair != self.current_pair():

@@ -3,8 +3,11 @@ Resume, the figures, the plans before and after, and the student joining the wor
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from clirlens.core.distill.run import plans_before_after
+from clirlens.core.progress import run
 from clirlens.core.workspace.config import WorkspaceConfig
 
 from ...core.tiny_models import make_tiny_bert
@@ -70,3 +73,22 @@ def test_distill_screen_runs_cancels_resumes_and_adds_the_student(
     retriever = c.workspace.retriever(2, "en")
     assert retriever.passage_encoder.name == "teacher"
     assert retriever.encoder.spec.source == str(out)  # (named student#2: its folder is "student")
+
+    # the align view: the student's plan beside its initialisation's, both against the
+    # teacher, equal to what the Distill screen computes (plans_before_after)
+    c.set_pair(2, 1)
+    window.show_view("align")
+    align = window.views["align"]
+    qtbot.waitUntil(lambda: align.distill_box.isVisible(), timeout=60_000)
+    align.distill_box.setChecked(True)
+    qtbot.waitUntil(
+        lambda: len(align.alignments) == 2 and align.model_names[0].startswith("before"),
+        timeout=120_000,
+    )
+    pair = align.pair
+    ref_before, ref_after = run(plans_before_after(student, out, pair.source, pair.target))
+    np.testing.assert_allclose(align.alignments[0].plan, ref_before.plan, atol=1e-6)
+    np.testing.assert_allclose(align.alignments[1].plan, ref_after.plan, atol=1e-6)
+    np.testing.assert_allclose(align.alignments[1].cost, ref_after.cost, atol=1e-6)
+    assert not np.allclose(ref_before.cost, ref_after.cost, atol=1e-4)  # distillation moved it
+    window.grab().save(str(tmp_path / "align-before-after.png"))
