@@ -54,6 +54,15 @@ def add_parsers(sub: Subcommands) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
     p.add_argument("--json", action="store_true", help="print metrics.json records to stdout")
     p.add_argument(
+        "--task",
+        choices=("directions", "xquad-r"),
+        default="directions",
+        help="directions (default): each QUERY_LANG -> DOC_LANG; xquad-r: LAReQA's pooled "
+        "answer-sentence retrieval over the --query-langs (default its 11), mAP@20 and each "
+        "model's language preference",
+    )
+    p.add_argument("--top-k", type=positive_int, default=10, help="xquad-r: shares in the top K")
+    p.add_argument(
         "--alignment",
         action="store_true",
         help="also score each model's OT alignment of the query languages with English",
@@ -104,6 +113,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
     from clirlens.core.workspace.results import check_out, save_report
 
+    if args.task == "xquad-r":
+        from clirlens.core.cli.xquad_r import cmd_xquad_r
+
+        return cmd_xquad_r(args)
     measures = tuple(x.strip() for x in args.measures.split(",") if x.strip())
     choice = args.qrels or ("both" if args.campaign else "gold")
     if args.out:
