@@ -8,13 +8,11 @@ import sys
 
 from clirlens.core.errors import UserError
 
-LAREQA_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
-
 
 def cmd_xquad_r(args: argparse.Namespace) -> int:
     from clirlens.core.cli.common import check_device, model_values, split_langs
     from clirlens.core.data.xquad import load_xquad
-    from clirlens.core.evaluation.lareqa import build_xquad_r, language_preference
+    from clirlens.core.evaluation.lareqa import LAREQA_LANGS, build_xquad_r, language_preference
     from clirlens.core.models.spec import parse_model_arg
     from clirlens.core.progress import run_with_bar
     from clirlens.core.retrieval.cache import Cache

@@ -37,6 +37,7 @@ from clirlens.core.text.sentences import sentence_splitter
 from clirlens.core.types import Passage, Progress, Qrels, Query, Run, ScoredPassage
 
 K = 20  # LAReQA's cut-off
+LAREQA_LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")  # its 11
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -34,6 +35,7 @@ from clirlens.core.errors import UserError
 from clirlens.core.evaluation.report import SOURCES, Report
 from clirlens.core.workspace.pipeline import EvalPlan, evaluate_workspace
 from clirlens.gui.evaluate import export
+from clirlens.gui.evaluate.preference import PreferencePanel
 from clirlens.gui.services.context import AppContext
 from clirlens.gui.widgets.charts import ACCURACY, DashboardCharts
 from clirlens.gui.widgets.directions import DirectionList
@@ -119,9 +121,13 @@ class DashboardView(QWidget):
         self.status.setFixedHeight(2 * lines + 4)  # two lines, so the panes below stay put
         self.table = MetricsTable()
         self.charts = DashboardCharts()
+        self.preference = PreferencePanel(controller)
+        self.lower = QTabWidget()
+        self.lower.addTab(self.charts, "Charts")
+        self.lower.addTab(self.preference, "Language preference (XQuAD-R)")
         self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.charts)
+        splitter.addWidget(self.lower)
         splitter.setSizes([330, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
