@@ -111,6 +111,12 @@ def add_data_args(
     source.add_argument(
         "--beir", type=Path, metavar="DIR", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"
     )
+    source.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="an ir_datasets collection by name, e.g. mr-tydi/th/test or miracl/hi/dev "
+        "(downloaded and cached by ir_datasets on first use)",
+    )
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     p.add_argument(
         "--query-langs",
@@ -165,17 +171,19 @@ def workspace_config(args: argparse.Namespace, **extra: Any) -> WorkspaceConfig:
 
     check_device(args.device)
     beir = getattr(args, "beir", None)
+    irds = getattr(args, "dataset", None)
     qtext, dtext = args.query_langs, args.doc_langs
-    if beir is None:
+    if beir is None and irds is None:
         qtext = args.query_langs_default if qtext is None else qtext
         dtext = args.doc_langs_default if dtext is None else dtext
     qlangs = split_langs(qtext, "--query-langs") if qtext else []
     dlangs = split_langs(dtext, "--doc-langs") if dtext else []
-    if beir is not None and (len(qlangs) > 1 or len(dlangs) > 1):
+    if (beir is not None or irds is not None) and (len(qlangs) > 1 or len(dlangs) > 1):
         raise UserError("a BEIR folder has one query and one passage language: give one each")
+    kind = "beir" if beir is not None else "irds" if irds is not None else "xquad"
     return WorkspaceConfig(
-        dataset=str(beir if beir is not None else args.xquad),
-        kind="beir" if beir is not None else "xquad",
+        dataset=str(beir if beir is not None else irds if irds is not None else args.xquad),
+        kind=kind,
         models=tuple(model_values(args)),
         query_langs=tuple(qlangs),
         doc_langs=tuple(dlangs),

@@ -23,6 +23,7 @@ from clirlens.core.cli.common import (
 from clirlens.core.errors import UserError
 
 QRELS = ("gold", "human", "both")
+DEFAULT = "nDCG@10,RR@10,R@1,R@5,R@100"
 
 
 def add_parsers(sub: Subcommands) -> None:
@@ -44,7 +45,13 @@ def add_parsers(sub: Subcommands) -> None:
         "runs/, manifest.json and config.toml here (a new or empty folder, or --force)",
     )
     p.add_argument("--force", action="store_true", help="write into a non-empty --out folder")
-    p.add_argument("--measures", default="nDCG@10,RR@10,R@1,R@5,R@100")
+    p.add_argument(
+        "--measures",
+        default=None,
+        help="comma-separated (default nDCG@10,RR@10,R@1,R@5,R@100; with --dataset of a "
+        "family with published tables, theirs: RR@100,R@100 for Mr.TyDi, nDCG@10,R@100 "
+        "for MIRACL)",
+    )
     p.add_argument(
         "--resamples",
         type=positive_int,
@@ -117,13 +124,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from clirlens.core.cli.xquad_r import cmd_xquad_r
 
         return cmd_xquad_r(args)
-    measures = tuple(x.strip() for x in args.measures.split(",") if x.strip())
+    measures = tuple(x.strip() for x in (args.measures or DEFAULT).split(",") if x.strip())
+    published = ""
+    if args.measures is None and getattr(args, "dataset", None):
+        from clirlens.core.data.irds import published_measures
+
+        found = published_measures(args.dataset)
+        if found is not None:
+            measures, published = found
     choice = args.qrels or ("both" if args.campaign else "gold")
     if args.out:
         check_out(args.out, args.force)  # before any work: a bad --out fails at once
     if choice != "gold" and not args.campaign:
         raise UserError(f"--qrels {choice} needs judgments: add --campaign NAME")
     workspace = open_workspace(args)
+    if published:
+        print(f"clirlens: note: measures of the published tables ({published})", file=sys.stderr)
     human, source, min_grade = None, "", args.min_grade
     if choice != "gold":
         human, source, min_grade = load_judgments(

@@ -12,7 +12,7 @@ from typing import Any
 from clirlens.core.errors import UserError
 from clirlens.core.retrieval.index import INDEX_KINDS
 
-DATASET_KINDS = ("xquad", "beir")
+DATASET_KINDS = ("xquad", "beir", "irds")  # irds: an ir_datasets id, core/data/irds.py
 DTYPES = ("fp32", "bf16")
 
 
@@ -40,7 +40,7 @@ class WorkspaceConfig:
         for name in ("models", "query_langs", "doc_langs"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.kind not in DATASET_KINDS:
-            raise UserError(f"dataset kind {self.kind!r} is unknown (xquad or beir)")
+            raise UserError(f"dataset kind {self.kind!r} is unknown (xquad, beir or irds)")
         if self.dtype not in DTYPES:
             raise UserError(f"dtype {self.dtype!r} is unknown (fp32 or bf16)")
         if self.index not in INDEX_KINDS:
@@ -71,7 +71,7 @@ class WorkspaceConfig:
     @property
     def label(self) -> str:
         """A short human name, e.g. ``xquad · th→en · me5-small vs MiniLM``."""
-        name = Path(self.dataset).name or self.dataset
+        name = self.dataset if self.kind == "irds" else Path(self.dataset).name or self.dataset
         langs = ""
         if self.query_langs or self.doc_langs:
             q = self.query_langs[0] if self.query_langs else "*"

@@ -47,6 +47,11 @@ def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str | None]:
 
 def dataset_record(workspace: Workspace) -> dict[str, Any]:
     cfg = workspace.config
+    if cfg.kind == "irds":  # ir_datasets verifies its downloads against its own hashes
+        import ir_datasets
+
+        return {"kind": "irds", "dataset": cfg.dataset, "ir_datasets": ir_datasets.__version__,
+                **({"subset": cfg.subset} if cfg.subset else {})}  # fmt: skip
     record: dict[str, Any] = {"kind": cfg.kind, "folder": str(Path(cfg.dataset).resolve())}
     if cfg.subset:
         record["subset"] = cfg.subset

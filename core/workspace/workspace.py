@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from clirlens.core.data.beir import load_beir_job
+from clirlens.core.data.irds import check_name, languages, load_irds_job
 from clirlens.core.data.xquad import LANG_CODE, LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
 from clirlens.core.models.spec import ModelSpec, convention_notes, parse_model_arg
@@ -97,6 +98,11 @@ class Workspace:
                 available, ("th", "hi", "el", "tr", "ro", *LOW_RESOURCE)
             )
             self.doc_langs = config.doc_langs or _lang_order(available, ("en",))
+        elif config.kind == "irds":
+            check_name(config.dataset)
+            q_lang, d_lang = languages(config.dataset)
+            self.query_langs = config.query_langs[:1] or (q_lang,)
+            self.doc_langs = config.doc_langs[:1] or (d_lang,)
         else:
             _check_beir(Path(config.dataset), config.split)
             self.query_langs = config.query_langs[:1] or ("und",)
@@ -148,15 +154,21 @@ class Workspace:
         """The direction's retrieval task, restricted to the subset when one is set."""
         self._check_direction(query_lang, doc_lang)
         cfg = self.config
-        yield Progress(0, 0, f"reading {Path(cfg.dataset).name} ({query_lang}→{doc_lang})")
+        name = cfg.dataset if cfg.kind == "irds" else Path(cfg.dataset).name
+        yield Progress(0, 0, f"reading {name} ({query_lang}→{doc_lang})")
         if self._xquad is not None:
             task = self._xquad.task(query_lang, doc_lang)
             if cfg.subset:
                 task = restrict(task, [p for p in task.corpus if _article(p) < cfg.subset])
         else:
-            task = yield from load_beir_job(
-                cfg.dataset, cfg.split, query_lang=query_lang, doc_lang=doc_lang
-            )
+            if cfg.kind == "irds":
+                task = yield from load_irds_job(
+                    cfg.dataset, query_lang=query_lang, doc_lang=doc_lang
+                )
+            else:
+                task = yield from load_beir_job(
+                    cfg.dataset, cfg.split, query_lang=query_lang, doc_lang=doc_lang
+                )
             if cfg.subset:
                 task = restrict(task, task.corpus[: cfg.subset])
         if not task.queries:

@@ -49,6 +49,12 @@ def build_app_parser() -> argparse.ArgumentParser:
         dest="app_beir",
         help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/)",
     )
+    source.add_argument(
+        "--dataset",
+        metavar="NAME",
+        dest="app_irds",
+        help="an ir_datasets collection by name, e.g. mr-tydi/th/test",
+    )
     g.add_argument(
         "--model",
         "-m",
@@ -150,7 +156,7 @@ def workspace_config(args: argparse.Namespace):
     from clirlens.core.workspace.config import WorkspaceConfig
     from clirlens.core.workspace.workspace import Workspace
 
-    folder = args.app_xquad or args.app_beir
+    folder = args.app_xquad or args.app_beir or args.app_irds
     if folder is None:
         if args.app_models or args.app_runs:
             raise UserError("--model needs a dataset: add --xquad DIR or --beir DIR")
@@ -159,7 +165,7 @@ def workspace_config(args: argparse.Namespace):
         return None
     config = WorkspaceConfig(
         dataset=folder,
-        kind="xquad" if args.app_xquad else "beir",
+        kind="xquad" if args.app_xquad else "beir" if args.app_beir else "irds",
         models=(*(args.app_models or ()), *run_values(args.app_runs or [])),
         query_langs=tuple(split_langs(args.app_query_langs, "--query-langs"))
         if args.app_query_langs

@@ -88,14 +88,20 @@ class StartDialog(QDialog):
         # dataset
         self.xquad_radio = QRadioButton("XQuAD folder")
         self.beir_radio = QRadioButton("BEIR folder")
+        self.irds_radio = QRadioButton("Collection by name")
         self.download_radio = QRadioButton("Download XQuAD into")
         self.kind_group = QButtonGroup(self)
-        for b in (self.xquad_radio, self.beir_radio, self.download_radio):
+        for b in (self.xquad_radio, self.beir_radio, self.irds_radio, self.download_radio):
             self.kind_group.addButton(b)
         self.xquad_edit = QLineEdit()
         self.xquad_edit.setPlaceholderText("folder with xquad.<lang>.json files")
         self.beir_edit = QLineEdit()
         self.beir_edit.setPlaceholderText("folder with corpus.jsonl, queries.jsonl, qrels/")
+        self.irds_edit = QLineEdit()
+        self.irds_edit.setPlaceholderText(
+            "an ir_datasets id, e.g. mr-tydi/th/test or miracl/hi/dev (downloaded on first use)"
+        )
+        self.irds_edit.textEdited.connect(lambda _: self.irds_radio.setChecked(True))
         self.download_edit = QLineEdit(download_dir or str(Path.home() / "xquad"))
         self.download_button = QPushButton("Download")
         self.download_button.clicked.connect(self._on_download_clicked)
@@ -112,13 +118,15 @@ class StartDialog(QDialog):
         grid.addWidget(_path_row(self.xquad_edit, self._browse_xquad), 0, 1)
         grid.addWidget(self.beir_radio, 1, 0)
         grid.addWidget(_path_row(self.beir_edit, self._browse_beir), 1, 1)
-        grid.addWidget(self.download_radio, 2, 0)
+        grid.addWidget(self.irds_radio, 2, 0)
+        grid.addWidget(self.irds_edit, 2, 1)
+        grid.addWidget(self.download_radio, 3, 0)
         drow = QHBoxLayout()
         drow.addWidget(_path_row(self.download_edit, self._browse_download), 1)
         drow.addWidget(self.download_button)
-        grid.addLayout(drow, 2, 1)
-        grid.addWidget(self.download_bar, 3, 1)
-        grid.addWidget(self.download_label, 4, 1)
+        grid.addLayout(drow, 3, 1)
+        grid.addWidget(self.download_bar, 4, 1)
+        grid.addWidget(self.download_label, 5, 1)
         grid.setColumnStretch(1, 1)
         dataset_box = QGroupBox("Dataset")
         dataset_box.setLayout(grid)
@@ -202,8 +210,13 @@ class StartDialog(QDialog):
 
     # -- config in and out ---------------------------------------------------------------------------
     def set_config(self, config: WorkspaceConfig) -> None:
-        (self.xquad_radio if config.kind == "xquad" else self.beir_radio).setChecked(True)
-        (self.xquad_edit if config.kind == "xquad" else self.beir_edit).setText(config.dataset)
+        radio, edit = {
+            "xquad": (self.xquad_radio, self.xquad_edit),
+            "beir": (self.beir_radio, self.beir_edit),
+            "irds": (self.irds_radio, self.irds_edit),
+        }[config.kind]
+        radio.setChecked(True)
+        edit.setText(config.dataset)
         self._refresh_langs()
         for combo, langs in (
             (self.query_lang, config.query_langs),
@@ -221,12 +234,15 @@ class StartDialog(QDialog):
         """The workspace described by the form (raises :class:`UserError` when incomplete)."""
         if self.beir_radio.isChecked():
             kind, folder = "beir", self.beir_edit.text().strip()
+        elif self.irds_radio.isChecked():
+            kind, folder = "irds", self.irds_edit.text().strip()
         else:
             kind, folder = "xquad", self.xquad_edit.text().strip()
         if self.download_radio.isChecked():
             raise UserError("download the release first (or choose a folder)")
         if not folder:
-            raise UserError(f"choose the {kind.upper() if kind == 'beir' else 'XQuAD'} folder")
+            what = {"beir": "BEIR folder", "irds": "collection's name", "xquad": "XQuAD folder"}
+            raise UserError(f"choose the {what[kind]}")
         models = self.picker.selected()
         if len(models) < 2:
             raise UserError("tick at least two models to compare")
@@ -235,10 +251,12 @@ class StartDialog(QDialog):
             langs = [self.query_lang.itemText(i) for i in range(self.query_lang.count())]
             query_langs = (q, *(x for x in langs if x != q)) if q else ()
             doc_langs = (d, *(x for x in langs if x != d)) if d else ()
-        else:
-            query_langs, doc_langs = ((q,) if q else ()), ((d,) if d else ())
+        else:  # (a collection by name declares its languages: "und" leaves them to it)
+            keep = kind != "irds"
+            query_langs = (q,) if q and (keep or q != "und") else ()
+            doc_langs = (d,) if d and (keep or d != "und") else ()
         return WorkspaceConfig(
-            dataset=str(Path(folder).expanduser()),
+            dataset=folder if kind == "irds" else str(Path(folder).expanduser()),
             kind=kind,
             models=tuple(models),
             query_langs=query_langs,

@@ -133,3 +133,14 @@ def test_a_run_file_is_added_as_a_system(qtbot, tmp_path):
     assert dialog.picker.selected() == ["me5-small", f"run:pyserini=th-en:{trec}"]
     item = dialog.picker._find(f"run:pyserini=th-en:{trec}")
     assert "[run file]" in item.text() and "th-en" in item.text()
+
+
+def test_a_collection_by_name(qtbot):
+    dialog = _dialog(qtbot)
+    dialog.irds_edit.setText("mr-tydi/th/test")
+    dialog.irds_radio.setChecked(True)
+    _tick(dialog, "bm25", "me5-small")
+    config = dialog.config()
+    assert (config.kind, config.dataset, config.query_langs) == ("irds", "mr-tydi/th/test", ())
+    again = _dialog(qtbot, config=config)
+    assert again.irds_radio.isChecked() and again.config() == config
