@@ -139,6 +139,31 @@ def render_report(window: MainWindow, out: Path) -> Path | None:
     return path
 
 
+def render_preference(window: MainWindow, out: Path) -> Path:
+    """The dashboard's XQuAD-R language-preference tab for A and B (five languages)."""
+    import time
+
+    window.show_view("evaluate")
+    dash = window.views["evaluate"]
+    dash.lower.setCurrentWidget(dash.preference)
+    panel = dash.preference
+    panel.langs_edit.setText("en,th,hi,el,tr")
+    panel.compute()
+    app = application()
+    deadline = time.monotonic() + 1800
+    while len(panel.results) < 2 or window.controller.jobs.busy:
+        app.processEvents()
+        time.sleep(0.05)
+        if time.monotonic() > deadline:
+            sys.exit("preference.png: XQuAD-R did not finish in 30 minutes")
+    dash.splitter.setSizes([120, 640])
+    for _ in range(5):
+        app.processEvents()
+    path = out / "preference.png"
+    window.grab().save(str(path))
+    return path
+
+
 # the other views, rendered through the command line's own --screenshot path:
 # (file, view, query languages)
 VIEW_SHOTS = (
@@ -205,6 +230,7 @@ def main() -> int:
     written.append(render_dialog(config, args.out))
     written.append(render_shortcuts(window, args.out))
     written.append(render_report(window, args.out))
+    written.append(render_preference(window, args.out))
     window.close()
     written += [render_view(f, v, q, xquad, args) for f, v, q in VIEW_SHOTS]
     for path in written:

@@ -24,7 +24,7 @@ unchanged. A folder written by ``clirlens distill`` names its teacher in
 ``clirlens_student.json`` and is paired with it without being told.
 
 Every convention records where it came from (``ModelSpec.origins``): a preset, the model's
-files, the user, or clirlens' default; :func:`convention_note` is the one line that says so
+files, the user, or clirlens' default; ``core/models/notes.py`` says so in one line
 when the conventions are guesses.
 """
 
@@ -399,27 +399,3 @@ def model_arg(
         )
         tail += f";{key}={urllib.parse.quote(text, safe='')}"
     return head + tail
-
-
-def convention_notes(spec: ModelSpec) -> list[str]:
-    """What a user should be told about a model's conventions, one line each: that they are
-    guesses (:func:`convention_note`), that its max length was capped."""
-    notes = [n] if (n := convention_note(spec)) is not None else []
-    if spec.origin("max_length").startswith("capped"):
-        notes.append(f"{spec.name}: max length {spec.origin('max_length')}")
-    return notes
-
-
-def convention_note(spec: ModelSpec) -> str | None:
-    """One line when a dense model's pooling, similarity and prefixes are clirlens' guesses
-    (no preset, no sentence-transformers files, nothing set by hand); None otherwise."""
-    if spec.kind != "dense":
-        return None
-    keys = ("pooling", "similarity", "query_prefix", "passage_prefix")
-    if any(spec.origin(k) != DEFAULT for k in keys):
-        return None
-    return (
-        f"{spec.name}: no preset and no sentence-transformers files give its conventions, "
-        f"so they are guesses ({spec.summary()}); if it is a preset's model, bind it "
-        f"(--model me5-small={spec.source}, or the start dialog's Conventions), or set them"
-    )

@@ -33,7 +33,8 @@ from clirlens.core.data.beir import load_beir_job
 from clirlens.core.data.irds import check_name, languages, load_irds_job
 from clirlens.core.data.xquad import LANG_CODE, LOW_RESOURCE, load_xquad
 from clirlens.core.errors import DataError, UserError
-from clirlens.core.models.spec import ModelSpec, convention_notes, parse_model_arg
+from clirlens.core.models.notes import convention_notes
+from clirlens.core.models.spec import ModelSpec, parse_model_arg
 from clirlens.core.progress import Job, relabel, run
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Direction, Passage, Progress, Qrels, Query, RetrievalTask, Run
@@ -204,7 +205,7 @@ class Workspace:
 
     def convention_notes(self) -> list[str]:
         """What to tell the user about the models' conventions (guesses, capped lengths; see
-        :func:`~clirlens.core.models.spec.convention_notes`), for models whose files are on
+        :func:`~clirlens.core.models.notes.convention_notes`), for models whose files are on
         this machine (nothing is downloaded or loaded to find out)."""
         from clirlens.core.models.loading import peek
 

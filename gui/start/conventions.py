@@ -24,13 +24,8 @@ from PySide6.QtWidgets import (
 
 from clirlens.core.errors import UserError
 from clirlens.core.models.loading import peek_conventions
-from clirlens.core.models.spec import (
-    PRESETS,
-    ModelSpec,
-    convention_note,
-    model_arg,
-    parse_model_arg,
-)
+from clirlens.core.models.notes import convention_note
+from clirlens.core.models.spec import PRESETS, ModelSpec, model_arg, parse_model_arg
 
 FILES = "files"  # the binding "from the model's files (or guesses)"
 BY_HAND = "hand"
