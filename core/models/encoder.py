@@ -67,6 +67,7 @@ class Encoder:
         self.memo_dir = memo_dir  # where the weight-hash memo lives (the cache's folder)
         self._loaded: LoadedModel | None = None
         self._resolved: ResolvedModel | None = None
+        self._head_digest: str | None = None  # a projection head's weights ("" none)
 
     # -- loading and identity -------------------------------------------------------------
     @property
@@ -125,9 +126,11 @@ class Encoder:
             # its residual stream is bf16
             "v": 3 if self.dtype == "bf16" else 2,
         }
-        head = read_head(r.path)
-        if head is not None:
-            payload["head"] = head.digest
+        if self._head_digest is None:  # read once: fingerprint() is on hot paths
+            head = self._loaded.head if self._loaded is not None else read_head(r.path)
+            self._head_digest = head.digest if head is not None else ""
+        if self._head_digest:
+            payload["head"] = self._head_digest
         if not self.packed:  # transformers' padded forward rounds differently in bf16
             payload["forward"] = "transformers"
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
