@@ -38,17 +38,11 @@ class RunRetriever:
         self._doc_lang = ""
         self.dropped = 0  # ranked passages the corpus does not hold
 
-    def needs_model(self, what: str) -> ModelError:
-        return ModelError(
-            f"{self.name} is a run file: {what} needs a model (it only ranks the queries in "
-            f"{', '.join(str(p) for p in self.files.values())})"
-        )
-
     def prepare(self, corpus: Sequence[Passage]) -> Job[None]:
-        yield Progress(0, 1, f"{self.name}: reading the run")
+        yield Progress(0, 1, f"{self.name}: the corpus its run file ranks")
         self._corpus_ids = frozenset(p.id for p in corpus)
         self._doc_lang = corpus[0].lang if corpus else ""
-        yield Progress(1, 1, f"{self.name}: run ready")
+        yield Progress(1, 1, f"{self.name}: ready (the file is read at the first search)")
 
     def _run_for(self, query_lang: str) -> Run:
         key: tuple[str, str] | None = (query_lang, self._doc_lang)
