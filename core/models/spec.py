@@ -235,10 +235,8 @@ _DIRECTED = re.compile(r"^([a-z]{2,3})-([a-z]{2,3}):(.+)$")
 
 
 def run_spec(text: str, arg: str) -> ModelSpec:
-    """A TREC run file (or one per direction) standing where a model stands: ``NAME=FILE``
-    (its rankings for any direction: one-direction workspaces, BEIR folders) or
-    ``NAME=th-en:FILE|hi-en:FILE`` (XQuAD's question ids are the same in every language,
-    so a run there must say which direction it ranks)."""
+    """A TREC run file standing where a model stands: ``NAME=FILE`` (any direction) or
+    ``NAME=th-en:FILE|hi-en:FILE`` (XQuAD's ids are the same in every language)."""
     name, eq, files = text.partition("=")
     name = name.strip()
     if not eq or not name or not files.strip():
