@@ -17,9 +17,12 @@ def cmd_xquad_r(args: argparse.Namespace) -> int:
     from clirlens.core.progress import run_with_bar
     from clirlens.core.retrieval.cache import Cache
     from clirlens.core.retrieval.retriever import make_retriever
+    from clirlens.core.workspace.results import check_out
 
     if args.xquad is None:
         raise UserError("--task xquad-r is built from an XQuAD folder: give --xquad DIR")
+    if args.out:
+        check_out(args.out, args.force)  # before any work: a bad --out fails at once
     check_device(args.device)
     specs = [parse_model_arg(m) for m in model_values(args)]  # all checked before loading
     lazy = [s.name for s in specs if s.kind != "dense"]
@@ -28,7 +31,7 @@ def cmd_xquad_r(args: argparse.Namespace) -> int:
     data = load_xquad(args.xquad)
     wanted = split_langs(args.query_langs, "--query-langs") if args.query_langs else None
     langs = wanted or [lang for lang in LAREQA_LANGS if lang in data.langs]
-    task = build_xquad_r(load_xquad(args.xquad, langs), langs, args.subset)
+    task = build_xquad_r(data, langs, args.subset)
     cache = Cache(args.cache_dir) if args.cache_dir else Cache()
     results = []
     for spec in specs:
@@ -38,7 +41,7 @@ def cmd_xquad_r(args: argparse.Namespace) -> int:
         results.append(run_with_bar(job, quiet=args.quiet))
     print(format_preference(task, results))
     if args.out:
-        write_preference(args.out, task, results, args.force)
+        write_preference(args.out, task, results)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -65,16 +68,14 @@ def format_preference(task, results) -> str:
     return "\n".join(lines)
 
 
-def write_preference(out, task, results, force: bool) -> None:
+def write_preference(out, task, results) -> None:
+    """``xquad_r.json`` and ``preference.csv`` into ``out`` (checked by ``check_out``)."""
     import json
     from pathlib import Path
 
     from clirlens.core.evaluation.lareqa import preference_csv
 
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise UserError(f"--out {out} is not empty: choose a new folder, or add --force")
-    out.mkdir(parents=True, exist_ok=True)
     (out / "preference.csv").write_text(preference_csv(results), encoding="utf-8")
     record = {
         "task": "xquad-r",

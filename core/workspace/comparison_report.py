@@ -19,7 +19,6 @@ disagree most, by the same rule a judging campaign uses
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from clirlens.core.types import Direction, Progress, Qrels
 from clirlens.core.version import version
 from clirlens.core.workspace.comparison import Comparison, Pair, QueryView
 from clirlens.core.workspace.judging_plan import select_queries
+from clirlens.core.workspace.results import probe_writable
 
 
 @dataclass(frozen=True)
@@ -180,13 +180,7 @@ def check_page_out(path: str | os.PathLike[str], force: bool = False) -> Path:
         raise UserError(f"{out} is a folder: give the page a file name such as report.html")
     if out.exists() and not force:
         raise UserError(f"{out} exists: choose another name, or add --force to replace it")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".clirlens-probe-"):
-            pass
-    except OSError as exc:
-        raise UserError(f"{out} cannot be written ({exc.strerror or exc})") from None
+    probe_writable(out.parent, str(out))
     return out
 
 

@@ -114,13 +114,19 @@ def check_out(out: str | os.PathLike[str], force: bool = False) -> Path:
             f"--out {folder} is not empty (an earlier run's results?): choose a new folder, "
             "or add --force to replace clirlens' files in it"
         )
+    probe_writable(folder, f"--out {folder}")
+    return folder
+
+
+def probe_writable(folder: Path, what: str) -> None:
+    """Create ``folder`` and check this process can write in it (a temporary file made and
+    removed); :class:`UserError` naming ``what`` otherwise."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".clirlens-probe-"):
             pass
     except OSError as exc:
-        raise UserError(f"--out {folder} cannot be written ({exc.strerror or exc})") from None
-    return folder
+        raise UserError(f"{what} cannot be written ({exc.strerror or exc})") from None
 
 
 def clear_report(folder: Path) -> None:
