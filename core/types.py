@@ -7,7 +7,7 @@ core, storage and gui all speak in these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
@@ -159,7 +159,8 @@ class RetrievalTask:
     query_lang: str
     doc_lang: str
     queries: tuple[Query, ...]
-    corpus: tuple[Passage, ...]
+    # a tuple, or a clirlens.core.data.store.PassageStore read lazily from disk
+    corpus: Sequence[Passage]
     qrels: Qrels
     # optional gold answers per (query id) in the document language, for highlighting
     answers: Mapping[str, tuple[Answer, ...]] = field(default_factory=dict)
@@ -167,6 +168,9 @@ class RetrievalTask:
     parallel: Mapping[str, Query] = field(default_factory=dict)
 
     def passage(self, passage_id: str) -> Passage:
+        by_id = getattr(self.corpus, "by_id", None)  # a store looks it up on disk
+        if by_id is not None:
+            return by_id[passage_id]
         for p in self.corpus:  # small corpora; callers with big ones keep their own map
             if p.id == passage_id:
                 return p

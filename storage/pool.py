@@ -36,9 +36,13 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def as_mapping(items: Mapping[str, Query | Passage] | Iterable[Query | Passage]) -> dict:
+def as_mapping(
+    items: Mapping[str, Query | Passage] | Iterable[Query | Passage],
+) -> Mapping[str, Query | Passage]:
+    """Items by id; a mapping is used as it is (a passage store's is read lazily from disk,
+    and only the pooled passages are looked up)."""
     if isinstance(items, Mapping):
-        return dict(items)
+        return items
     return {x.id: x for x in items}
 
 

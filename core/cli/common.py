@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from clirlens.core.errors import UserError
+from clirlens.core.retrieval.index import FLAT_MAX, INDEX_KINDS
 
 if TYPE_CHECKING:
     from clirlens.core.types import Direction, Qrels
@@ -69,9 +70,11 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
     )
     p.add_argument(
         "--index",
-        choices=("flat", "hnsw", "ivfpq"),
-        default="flat",
-        help="FAISS index type (flat = exact inner product)",
+        choices=INDEX_KINDS,
+        default="auto",
+        help=f"search index: flat = exact inner product, hnsw and ivfpq approximate (their "
+        f"recall@k against exact search is measured and reported); auto (default) = flat up "
+        f"to {FLAT_MAX:,} passages, hnsw above",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
@@ -193,7 +196,7 @@ def workspace_config(args: argparse.Namespace, **extra: Any) -> WorkspaceConfig:
         batch_size=args.batch_size,
         split=getattr(args, "split", "test"),
         device=args.device,
-        index=getattr(args, "index", "flat"),
+        index=getattr(args, "index", "auto"),
         db=getattr(args, "db", None),
         **extra,
     )

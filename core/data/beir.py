@@ -19,17 +19,22 @@ Reading is a generator yielding :class:`Progress` by bytes read (:func:`load_bei
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from clirlens.core.data.store import PassageStore, build_store, open_store, passage_map
 from clirlens.core.errors import DataError
+from clirlens.core.hashing import fingerprint
 from clirlens.core.jsonio import parse_json
 from clirlens.core.progress import Job, Throttle, run
 from clirlens.core.types import Passage, Progress, Qrels, Query, RetrievalTask
 
 _ID_TYPES = (str, int)
+log = logging.getLogger(__name__)
 
 
 class _Bytes:
@@ -84,17 +89,42 @@ def _field(
     return value
 
 
-def _read_corpus(path: Path, lang: str, counter: _Bytes) -> Job[dict[str, Passage]]:
-    corpus: dict[str, Passage] = {}
+def _corpus_records(path: Path, lang: str, counter: _Bytes) -> Iterator[Passage | Progress]:
+    """The passages of corpus.jsonl in file order, with progress records among them."""
+    seen: set[str] = set()  # ids only: a duplicate is named with its line
     for where, obj in _json_records(path, counter):
         pid = str(_field(obj, "_id", where, _ID_TYPES))
-        if pid in corpus:
+        if pid in seen:
             raise DataError(f"{where}: passage id {pid!r} appears twice")
+        seen.add(pid)
         title = _field(obj, "title", where, (str,), required=False) or None
-        corpus[pid] = Passage(pid, _field(obj, "text", where, (str,)), lang, title)
+        yield Passage(pid, _field(obj, "text", where, (str,)), lang, title)
         if (p := counter.progress("reading corpus")) is not None:
             yield p
+
+
+def _read_corpus(path: Path, lang: str, counter: _Bytes) -> Job[dict[str, Passage]]:
+    corpus: dict[str, Passage] = {}
+    for item in _corpus_records(path, lang, counter):
+        if isinstance(item, Progress):
+            yield item
+        else:
+            corpus[item.id] = item
     return corpus
+
+
+def _stored_corpus(path: Path, lang: str, counter: _Bytes, store_dir: Path) -> Job[PassageStore]:
+    """corpus.jsonl as a :class:`PassageStore` in ``store_dir``, read once per version of
+    the file (its path, size and modification time name the store)."""
+    st = path.stat()
+    key = fingerprint(str(path.resolve()), st.st_size, st.st_mtime_ns, lang)
+    target = store_dir / f"beir-{key}.sqlite"
+    store = open_store(target)
+    if store is not None:
+        counter.done += st.st_size
+        yield Progress(counter.done, counter.total, "corpus store opened")
+        return store
+    return (yield from build_store(target, _corpus_records(path, lang, counter), lang))
 
 
 def _read_queries(path: Path, lang: str, counter: _Bytes) -> Job[dict[str, Query]]:
@@ -145,10 +175,14 @@ def load_beir_job(
     doc_lang: str | None = None,
     name: str | None = None,
     strict: bool = True,
+    store_dir: Path | None = None,
 ) -> Job[RetrievalTask]:
     """Read a BEIR folder into a :class:`RetrievalTask` (a generator yielding progress).
 
     ``doc_lang`` defaults to ``query_lang``; ``name`` to ``"beir/{folder name}/{split}"``.
+    With ``store_dir`` the corpus is read once into a :class:`PassageStore` there and the
+    task's corpus is that store (nothing of it held in memory); a folder that cannot be
+    written falls back to reading the corpus into memory, with one warning.
     """
     path = Path(folder)
     if not path.is_dir():
@@ -171,22 +205,34 @@ def load_beir_job(
     if not qrels.data:
         raise DataError(f"{qrels_f}: no judgments")
     queries = yield from _read_queries(queries_f, query_lang, counter)
-    corpus = yield from _read_corpus(corpus_f, doc_lang, counter)
-    qrels = _check_references(qrels, queries, corpus, qrels_f, strict)
+    corpus: Sequence[Passage] | None = None
+    if store_dir is not None:
+        start = counter.done
+        try:
+            corpus = yield from _stored_corpus(corpus_f, doc_lang, counter, Path(store_dir))
+        except (OSError, sqlite3.Error) as exc:
+            log.warning(
+                "cannot keep a passage store in %s (%s): reading the corpus into memory",
+                store_dir,
+                getattr(exc, "strerror", None) or exc,
+            )
+            counter.done = start
+    if corpus is None:
+        corpus = tuple((yield from _read_corpus(corpus_f, doc_lang, counter)).values())
+    qrels = _check_references(qrels, queries, passage_map(corpus), qrels_f, strict)
     judged = [q for q in queries.values() if q.id in qrels.data]
     yield Progress(counter.total, counter.total, "read")
     return RetrievalTask(
-        name or f"beir/{path.name}/{split}",
-        query_lang,
-        doc_lang,
-        tuple(judged),
-        tuple(corpus.values()),
-        qrels,
+        name or f"beir/{path.name}/{split}", query_lang, doc_lang, tuple(judged), corpus, qrels
     )
 
 
 def _check_references(
-    qrels: Qrels, queries: dict[str, Query], corpus: dict[str, Passage], qrels_f: Path, strict: bool
+    qrels: Qrels,
+    queries: dict[str, Query],
+    corpus: Mapping[str, Passage],
+    qrels_f: Path,
+    strict: bool,
 ) -> Qrels:
     """Qrels restricted to known queries and passages; with ``strict``, unknown ones fail."""
     bad_q = [q for q in qrels.data if q not in queries]

@@ -1,7 +1,10 @@
 """FAISS indexes over embeddings.
 
-* ``flat`` (default): exact inner product (``IndexFlatIP``). With L2-normalised embeddings
-  inner product is cosine. Exact search is the right default up to ~10^5-10^6 passages.
+* ``auto`` (default): ``flat`` up to :data:`FLAT_MAX` passages, ``hnsw`` above
+  (:meth:`IndexConfig.resolve`); what it chose is recorded in the run's description.
+* ``flat``: exact inner product, searched with ``faiss.knn`` straight over the (memory-mapped)
+  embeddings (:class:`ExactIndex`): the same kernel as ``IndexFlatIP`` without copying the
+  vectors into an index. With L2-normalised embeddings inner product is cosine.
 * ``hnsw``: graph index (``IndexHNSWFlat``, inner-product metric) for large corpora;
   ``M`` links per node, ``efSearch`` at query time.
 * ``ivfpq``: inverted file with product quantisation (``IndexIVFPQ``) for very large
@@ -10,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +21,14 @@ import numpy as np
 
 from clirlens.core.errors import UserError
 
-INDEX_KINDS = ("flat", "hnsw", "ivfpq")
+INDEX_KINDS = ("auto", "flat", "hnsw", "ivfpq")
+FLAT_MAX = 250_000  # above this, auto builds an HNSW graph (exact search grows with n)
+RECALL_SAMPLE = 100  # queries an approximate index is checked on against exact search
 
 
 @dataclass(frozen=True)
 class IndexConfig:
-    kind: str = "flat"
+    kind: str = "auto"
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     ivf_nlist: int | None = None  # default: ~4*sqrt(n)
@@ -36,21 +41,49 @@ class IndexConfig:
                 f"index kind {self.kind!r} is unknown; use one of " + ", ".join(INDEX_KINDS)
             )
 
+    def resolve(self, n: int) -> IndexConfig:
+        """The concrete kind for ``n`` passages (``auto`` chooses by size)."""
+        if self.kind != "auto":
+            return self
+        return replace(self, kind="flat" if n <= FLAT_MAX else "hnsw")
+
     @property
     def needs_cache(self) -> bool:
-        """A flat index is rebuilt from cached embeddings in milliseconds; the others are
-        worth caching themselves."""
-        return self.kind != "flat"
+        """Exact search needs nothing beyond the cached embeddings; the others are worth
+        caching themselves."""
+        return self.kind not in ("flat", "auto")
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "flat"
+
+
+class ExactIndex:
+    """Exact inner-product search over an array (memory-mapped or not) without copying it:
+    ``faiss.knn`` with the inner-product metric, the kernel ``IndexFlatIP.search`` runs."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        self.ntotal = int(vectors.shape[0])
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        x = self.vectors
+        if x.dtype != np.float32 or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=np.float32)
+        return faiss.knn(queries, x, k, metric=faiss.METRIC_INNER_PRODUCT)
 
 
 def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
     import faiss
 
+    config = config.resolve(int(vectors.shape[0]))
+    if config.kind == "flat":
+        return ExactIndex(vectors)
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = x.shape
-    if config.kind == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif config.kind == "hnsw":
+    if config.kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = config.hnsw_ef_search
     else:
@@ -69,6 +102,24 @@ def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
         index.nprobe = config.ivf_nprobe
     index.add(x)
     return index
+
+
+def recall_at_k(approx: np.ndarray, exact: np.ndarray) -> float:
+    """Mean over queries of |approximate top-k ∩ exact top-k| / |exact top-k| (row ids;
+    -1 fills rows with fewer than k results)."""
+    found = []
+    for a, e in zip(approx.tolist(), exact.tolist(), strict=True):
+        truth = {r for r in e if r >= 0}
+        if truth:
+            found.append(len(truth & set(a)) / len(truth))
+    return float(np.mean(found)) if found else 1.0
+
+
+def sample_rows(n: int, m: int = RECALL_SAMPLE, seed: int = 0) -> np.ndarray:
+    """``m`` of ``n`` row numbers, sorted (all of them when ``n <= m``), reproducibly."""
+    if n <= m:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
 
 
 def _pq_m(dim: int) -> int:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from clirlens.core.data.store import corpus_fingerprint, passage_ids
 from clirlens.core.errors import ModelError
 from clirlens.core.hashing import fingerprint
 from clirlens.core.models.encoder import Encoder
@@ -23,6 +24,7 @@ from clirlens.core.retrieval import index as faiss_index
 from clirlens.core.retrieval.bm25 import BM25Retriever
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.runs import RunRetriever
+from clirlens.core.retrieval.shards import SHARD, encode_corpus
 from clirlens.core.types import Passage, Progress, Query, Run, ScoredPassage
 
 
@@ -35,10 +37,6 @@ class Retriever(Protocol):
     def search(self, queries: Sequence[Query], k: int) -> Job[Run]: ...
 
     def describe(self) -> dict: ...
-
-
-def corpus_fingerprint(corpus: Sequence[Passage]) -> str:
-    return fingerprint([(p.id, p.lang, p.title, p.text) for p in corpus])
 
 
 def queries_fingerprint(queries: Sequence[Query]) -> str:
@@ -63,14 +61,21 @@ class DenseRetriever:
         self.index_config = index_config or faiss_index.IndexConfig()
         self._index: Any = None
         self._ids: list[str] = []
+        self._row: dict[str, int] | None = None
         self.passage_vectors: np.ndarray | None = None
+        self.recall: dict[str, Any] | None = None  # an approximate index checked (search)
 
     @property
     def name(self) -> str:
         return self.encoder.name
 
     def describe(self) -> dict:
-        out = {**self.encoder.describe(), "kind": "dense", "index": self.index_config.kind}
+        index = self.index_config.kind
+        if self.passage_vectors is not None:
+            index = self.index_config.resolve(len(self._ids)).kind
+        out = {**self.encoder.describe(), "kind": "dense", "index": index}
+        if self.recall is not None:
+            out["index_recall"] = self.recall
         if self.passage_encoder is not self.encoder:
             out["passage_encoder"] = self.passage_encoder.describe()
         return out
@@ -79,20 +84,16 @@ class DenseRetriever:
     def prepare(self, corpus: Sequence[Passage]) -> Job[None]:
         model_fp = self.passage_encoder.fingerprint()
         corpus_fp = corpus_fingerprint(corpus)
-        meta = {"model": model_fp, "corpus": corpus_fp, "role": "passage", "n": len(corpus)}
+        meta = passage_meta(model_fp, corpus_fp, len(corpus))
         key = fingerprint(meta)
-        vectors = self.cache.load_array("embeddings", key, meta)
-        if vectors is None or vectors.shape[0] != len(corpus):
-            vectors = yield from self.passage_encoder.encode_passages(corpus)
-            self.cache.store_array("embeddings", key, meta, vectors)
-        else:
-            yield Progress(len(corpus), len(corpus), f"{self.name}: passage embeddings cached")
-        self._ids = [p.id for p in corpus]
+        vectors = yield from encode_corpus(self.passage_encoder, corpus, self.cache, key, meta)
+        self._ids = passage_ids(corpus)
+        self._row = None
         self.passage_vectors = vectors
         self._index = yield from self._build_index(vectors, key)
 
     def _build_index(self, vectors: np.ndarray, emb_key: str) -> Job[Any]:
-        cfg = self.index_config
+        cfg = self.index_config.resolve(len(vectors))
         if not cfg.needs_cache:
             return faiss_index.build(vectors, cfg)
         meta = {"embeddings": emb_key, "config": repr(cfg)}
@@ -129,14 +130,17 @@ class DenseRetriever:
         below the search depth: the score is the query's inner product with the passage,
         the rank 1 + the number of passages scoring higher. ``queries`` are the ones whose
         embeddings were cached with it (the direction's), so nothing is encoded again."""
-        if self.passage_vectors is None or passage_id not in self._ids:
+        if self.passage_vectors is None:
             return None
+        if self._row is None:
+            self._row = {pid: i for i, pid in enumerate(self._ids)}
+        row = self._row.get(passage_id)
         index = next((i for i, q in enumerate(queries) if q.id == query_id), None)
-        if index is None:
+        if index is None or row is None:
             return None
         qvecs = yield from self.embed_queries(queries)
         scores = self.passage_vectors @ qvecs[index]
-        score = float(scores[self._ids.index(passage_id)])
+        score = float(scores[row])
         return 1 + int(np.count_nonzero(scores > score)), score
 
     def search(self, queries: Sequence[Query], k: int) -> Job[Run]:
@@ -150,6 +154,14 @@ class DenseRetriever:
                 "the two sides of a model need the same hidden size"
             )
         scores, rows = faiss_index.search(self._index, qvecs, k)
+        if not isinstance(self._index, faiss_index.ExactIndex) and len(queries) > 1:
+            self.recall = self._check_recall(qvecs, rows, k)
+            yield Progress(
+                len(queries),
+                len(queries),
+                f"{self.name}: {self.recall['index']} index finds {self.recall['recall']:.3f} "
+                f"of the exact top {k} (on {self.recall['queries']} queries)",
+            )
         rankings = {}
         ids = self._ids
         # plain Python lists and map(): per-element numpy scalars and per-record generator
@@ -163,6 +175,26 @@ class DenseRetriever:
             rankings[q.id] = tuple(map(ScoredPassage, map(ids.__getitem__, rrow), srow, ranks))
         yield Progress(len(queries), len(queries), f"{self.name}: searched")
         return Run(self.name, rankings)
+
+    def _check_recall(self, qvecs: np.ndarray, rows: np.ndarray, k: int) -> dict[str, Any]:
+        """Recall@k of the approximate index against exact search, on a sample of the
+        queries just searched (:func:`~clirlens.core.retrieval.index.recall_at_k`)."""
+        sample = faiss_index.sample_rows(len(qvecs))
+        assert self.passage_vectors is not None
+        exact = faiss_index.ExactIndex(self.passage_vectors)
+        _, truth = faiss_index.search(exact, qvecs[sample], k)
+        return {
+            "index": self.index_config.resolve(len(self._ids)).kind,
+            "k": int(min(k, len(self._ids))),
+            "recall": faiss_index.recall_at_k(rows[sample], truth),
+            "queries": len(sample),
+        }
+
+
+def passage_meta(model_fp: str, corpus_fp: str, n: int) -> dict[str, Any]:
+    """What keys a corpus' passage embeddings: the encoder, the texts and the shard size
+    (shards are encoded apart, so their size is part of how the numbers were made)."""
+    return {"model": model_fp, "corpus": corpus_fp, "role": "passage", "n": n, "shard": SHARD}
 
 
 def make_retriever(

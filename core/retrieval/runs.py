@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from clirlens.core.data.store import passage_ids
 from clirlens.core.data.trec import read_run
 from clirlens.core.errors import ModelError
 from clirlens.core.hashing import file_sha256
@@ -40,7 +41,7 @@ class RunRetriever:
 
     def prepare(self, corpus: Sequence[Passage]) -> Job[None]:
         yield Progress(0, 1, f"{self.name}: the corpus its run file ranks")
-        self._corpus_ids = frozenset(p.id for p in corpus)
+        self._corpus_ids = frozenset(passage_ids(corpus))
         self._doc_lang = corpus[0].lang if corpus else ""
         yield Progress(1, 1, f"{self.name}: ready (the file is read at the first search)")
 

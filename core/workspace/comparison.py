@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from clirlens.core.data.store import passage_map
 from clirlens.core.evaluation.rank_agreement import RankAgreement, rank_agreement
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, Query, RetrievalTask, Run, ScoredPassage
@@ -149,7 +150,7 @@ class Comparison:
         self.k = k
         self.agreement_k = agreement_k
         self._rows = dict(rows)
-        self._passages = {p.id: p for p in task.corpus}
+        self._passages = passage_map(task.corpus)
         self._index = {q.id: i for i, q in enumerate(task.queries)}
 
     def __repr__(self) -> str:

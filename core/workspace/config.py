@@ -34,7 +34,7 @@ class WorkspaceConfig:
     split: str = "test"
     db: str | None = None
     device: str = "auto"
-    index: str = "flat"
+    index: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("models", "query_langs", "doc_langs"):

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from clirlens.core.data.store import passage_map
 from clirlens.core.errors import UserError
 from clirlens.core.types import Direction, Passage, Query, Run
 from clirlens.core.workspace.comparison import Comparison, Pair
@@ -107,7 +108,7 @@ def plan_campaign(
     return CampaignPlan(
         runs=tuple(by_name[m] for m in names),
         queries=select_queries(comparison, mode, n, pair=pair, seed=seed),
-        passages={p.id: p for p in task.corpus},
+        passages=passage_map(task.corpus),
         query_lang=task.query_lang,
         doc_lang=task.doc_lang,
         dataset=dataset,

@@ -168,7 +168,11 @@ class Workspace:
                 )
             else:
                 task = yield from load_beir_job(
-                    cfg.dataset, cfg.split, query_lang=query_lang, doc_lang=doc_lang
+                    cfg.dataset,
+                    cfg.split,
+                    query_lang=query_lang,
+                    doc_lang=doc_lang,
+                    store_dir=(self.cache or Cache()).root / "corpora",
                 )
             if cfg.subset:
                 task = restrict(task, task.corpus[: cfg.subset])

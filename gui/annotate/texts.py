@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from clirlens.core.data.store import passage_map
 from clirlens.core.errors import UserError
 from clirlens.core.types import Passage, Query, RetrievalTask
 from clirlens.core.workspace.judging_plan import plan_campaign
@@ -69,7 +70,7 @@ class TextSource:
         return None, {}, LOADING
 
     def _keep(self, key: tuple[str, str], task: RetrievalTask | None, problem: str) -> _Entry:
-        entry = (task, {p.id: p for p in task.corpus} if task is not None else {}, problem)
+        entry = (task, passage_map(task.corpus) if task is not None else {}, problem)
         self._tasks[key] = entry
         return entry
 
