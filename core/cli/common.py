@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from clirlens.core.errors import UserError
-from clirlens.core.retrieval.index import FLAT_MAX, INDEX_KINDS
+from clirlens.core.retrieval.index_kinds import FLAT_MAX, INDEX_KINDS
 
 if TYPE_CHECKING:
     from clirlens.core.types import Direction, Qrels

@@ -98,6 +98,23 @@ def add_parsers(sub: Subcommands) -> None:
     )
     add_model_args(p)
     add_data_args(p, query_default="")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="encode the passages on a Ray cluster (ADDRESS such as ray://head:10001; none: "
+        "start Ray on this machine), into the same cache a local run uses; needs "
+        "pip install 'clirlens[ray]'",
+    )
+    p.add_argument(
+        "--ray-actors",
+        type=int,
+        default=None,
+        metavar="N",
+        help="encoders in the Ray actor pool (default: one per GPU, else one per two CPUs)",
+    )
     p.set_defaults(func=cmd_index)
 
 
@@ -268,13 +285,28 @@ def _p(p: float | None) -> str:
 def cmd_index(args: argparse.Namespace) -> int:
     from clirlens.core.progress import run_with_bar
 
+    ray = None
+    if args.ray is not None:
+        from clirlens.core.retrieval.ray_encode import RayOptions, ray_module
+
+        if args.ray_actors is not None and args.ray_actors < 1:
+            raise UserError(f"--ray-actors must be at least 1, got {args.ray_actors}")
+        ray_module()  # not installed: one line saying how, before anything is read
+        ray = RayOptions(args.ray or None, args.ray_actors)
     workspace = open_workspace(args)
     qlangs = list(workspace.query_langs) if args.query_langs else []
     for i, spec in enumerate(workspace.specs):
         for dlang in workspace.doc_langs:
             corpus = run_with_bar(workspace.corpus(dlang), quiet=True)
-            run_with_bar(workspace.retriever(i, dlang).prepare(corpus), quiet=args.quiet)
-            print(f"{spec.name}: {dlang} corpus ready", file=sys.stderr)
+            retriever = workspace.retriever(i, dlang)
+            if ray is not None and hasattr(retriever, "ray"):
+                retriever.ray = ray
+            run_with_bar(retriever.prepare(corpus), quiet=args.quiet)
+            print(f"{spec.name}: {dlang} corpus ready ({_index_line(retriever)})", file=sys.stderr)
+            if _approximate(retriever):
+                task = run_with_bar(workspace.task(workspace.query_langs[0], dlang), quiet=True)
+                run_with_bar(retriever.search(task.queries, workspace.config.k), quiet=True)
+                print(f"{spec.name}: {dlang} {_index_line(retriever)}", file=sys.stderr)
         retriever = workspace.retriever(i, workspace.doc_langs[0])
         for qlang in qlangs:
             if hasattr(retriever, "embed_queries"):
@@ -282,3 +314,20 @@ def cmd_index(args: argparse.Namespace) -> int:
                 run_with_bar(retriever.embed_queries(task.queries), quiet=args.quiet)
                 print(f"{spec.name}: {qlang} queries ready", file=sys.stderr)
     return 0
+
+
+def _approximate(retriever) -> bool:
+    return getattr(retriever, "describe", dict)().get("index") in ("hnsw", "ivfpq")
+
+
+def _index_line(retriever) -> str:
+    """What index a retriever built and, once searched, what its approximation costs."""
+    info = retriever.describe()
+    line = f"{info.get('passages', 0):,} passages, {info.get('index', retriever.kind)} index"
+    recall = info.get("index_recall")
+    if recall:
+        line = (
+            f"{info['index']} index: recall@{recall['k']} {recall['recall']:.3f} against "
+            f"exact search on {recall['queries']} queries"
+        )
+    return line

@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.errors import UserError
+from clirlens.core.retrieval.index_kinds import FLAT_MAX, INDEX_KINDS
 
-INDEX_KINDS = ("auto", "flat", "hnsw", "ivfpq")
-FLAT_MAX = 250_000  # above this, auto builds an HNSW graph (exact search grows with n)
 RECALL_SAMPLE = 100  # queries an approximate index is checked on against exact search
 
 

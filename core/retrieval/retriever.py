@@ -64,6 +64,7 @@ class DenseRetriever:
         self._row: dict[str, int] | None = None
         self.passage_vectors: np.ndarray | None = None
         self.recall: dict[str, Any] | None = None  # an approximate index checked (search)
+        self.ray: Any = None  # RayOptions: encode the corpus' shards on Ray (index --ray)
 
     @property
     def name(self) -> str:
@@ -71,9 +72,10 @@ class DenseRetriever:
 
     def describe(self) -> dict:
         index = self.index_config.kind
-        if self.passage_vectors is not None:
-            index = self.index_config.resolve(len(self._ids)).kind
         out = {**self.encoder.describe(), "kind": "dense", "index": index}
+        if self.passage_vectors is not None:
+            out["index"] = self.index_config.resolve(len(self._ids)).kind
+            out["passages"] = len(self._ids)
         if self.recall is not None:
             out["index_recall"] = self.recall
         if self.passage_encoder is not self.encoder:
@@ -86,7 +88,9 @@ class DenseRetriever:
         corpus_fp = corpus_fingerprint(corpus)
         meta = passage_meta(model_fp, corpus_fp, len(corpus))
         key = fingerprint(meta)
-        vectors = yield from encode_corpus(self.passage_encoder, corpus, self.cache, key, meta)
+        vectors = yield from encode_corpus(
+            self.passage_encoder, corpus, self.cache, key, meta, ray=self.ray
+        )
         self._ids = passage_ids(corpus)
         self._row = None
         self.passage_vectors = vectors

@@ -31,9 +31,11 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from clirlens.core.errors import UserError
 from clirlens.core.progress import Job
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.types import Passage, Progress
@@ -168,11 +170,19 @@ def cached(cache: Cache, key: str, meta: dict, n: int) -> np.ndarray | None:
 
 
 def encode_corpus(
-    encoder, corpus: Sequence[Passage], cache: Cache, key: str, meta: dict, shard: int = SHARD
+    encoder,
+    corpus: Sequence[Passage],
+    cache: Cache,
+    key: str,
+    meta: dict,
+    shard: int = SHARD,
+    ray: Any = None,
 ) -> Job[np.ndarray]:
     """``corpus``' passage embeddings under ``encoder`` (module notes): from the cache when
     complete, else encoded shard by shard, resuming a partial entry. A cache that cannot be
-    written gets the embeddings computed in memory."""
+    written gets the embeddings computed in memory. ``ray``
+    (:class:`~clirlens.core.retrieval.ray_encode.RayOptions`) encodes the missing shards on
+    Ray instead of here."""
     n = len(corpus)
     vectors = cached(cache, key, meta, n)
     if vectors is not None:
@@ -182,6 +192,16 @@ def encode_corpus(
         partial = PartialEntry(cache, key, meta, n, shard) if cache.writable else None
     except OSError:
         partial = None
+    if ray is not None:
+        from clirlens.core.retrieval.ray_encode import encode_shards
+
+        if partial is None:
+            raise UserError(
+                f"--ray writes its shards into the cache, and {cache.root} cannot be "
+                "written: give a writable --cache-dir"
+            )
+        yield from encode_shards(partial, encoder, corpus, ray)
+        return partial.finish()
     if partial is not None and partial.done:
         left = len(partial.missing())
         yield Progress(
