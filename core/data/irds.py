@@ -15,9 +15,18 @@ WebFAQ paper's (README, "Collections by name").
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from clirlens.core.data.store import build_store, open_store, passage_map
 from clirlens.core.errors import DataError, UserError
+from clirlens.core.hashing import fingerprint
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, Qrels, Query, RetrievalTask
+
+log = logging.getLogger(__name__)
 
 # family prefix -> (measures, where the published figures are)
 PUBLISHED: dict[str, tuple[tuple[str, ...], str]] = {
@@ -62,9 +71,16 @@ def published_measures(name: str) -> tuple[tuple[str, ...], str] | None:
 
 
 def load_irds_job(
-    name: str, *, query_lang: str | None = None, doc_lang: str | None = None
+    name: str,
+    *,
+    query_lang: str | None = None,
+    doc_lang: str | None = None,
+    store_dir: Path | None = None,
 ) -> Job[RetrievalTask]:
-    """Read ``name`` into a task (a generator yielding progress; downloads on first use)."""
+    """Read ``name`` into a task (a generator yielding progress; downloads on first use).
+    With ``store_dir`` the passages go once into a
+    :class:`~clirlens.core.data.store.PassageStore` there (named by the collection, its
+    language and ir_datasets' version) and the task's corpus is that store."""
     check_name(name)
     ds = _irds().load(name)
     q_lang, d_lang = languages(name)
@@ -77,18 +93,41 @@ def load_irds_job(
         for qrel in ds.qrels_iter():
             qrels.setdefault(qrel.query_id, {})[qrel.doc_id] = int(qrel.relevance)
         queries = {q.query_id: Query(q.query_id, q.text, q_lang) for q in ds.queries_iter()}
-        corpus = []
-        for n, doc in enumerate(ds.docs_iter(), start=1):
-            title = getattr(doc, "title", None) or None
-            corpus.append(Passage(doc.doc_id, doc.text, d_lang, title))
-            if throttle():
-                yield Progress(n, total, f"{name}: reading passages")
+
+        def passages() -> Iterator[Passage | Progress]:
+            for n, doc in enumerate(ds.docs_iter(), start=1):
+                yield Passage(doc.doc_id, doc.text, d_lang, getattr(doc, "title", None) or None)
+                if throttle():
+                    yield Progress(n, total, f"{name}: reading passages")
+
+        corpus: Sequence[Passage] | None = None
+        if store_dir is not None:
+            version = getattr(_irds(), "__version__", "")
+            target = Path(store_dir) / f"irds-{fingerprint(name, d_lang, version)}.sqlite"
+            corpus = open_store(target)
+            if corpus is None:
+                try:
+                    corpus = yield from build_store(target, passages(), d_lang)
+                except (OSError, sqlite3.Error) as exc:
+                    log.warning(
+                        "cannot keep a passage store in %s (%s): reading the corpus into memory",
+                        store_dir,
+                        getattr(exc, "strerror", None) or exc,
+                    )
+        if corpus is None:
+            kept_passages = []
+            for item in passages():
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    kept_passages.append(item)
+            corpus = tuple(kept_passages)
     except (OSError, ValueError, KeyError, RuntimeError, EOFError) as exc:
         raise DataError(
             f"{name}: ir_datasets could not read it ({type(exc).__name__}); check the "
             "connection for a first download, or $IR_DATASETS_HOME for a local copy"
         ) from None
-    known = {p.id for p in corpus}
+    known = passage_map(corpus)
     kept = {
         q: {p: g for p, g in docs.items() if p in known}
         for q, docs in qrels.items()
@@ -103,6 +142,6 @@ def load_irds_job(
         q_lang,
         d_lang,
         tuple(queries[q] for q in queries if q in kept),
-        tuple(corpus),
+        corpus,
         Qrels(kept),
     )

@@ -164,7 +164,10 @@ class Workspace:
         else:
             if cfg.kind == "irds":
                 task = yield from load_irds_job(
-                    cfg.dataset, query_lang=query_lang, doc_lang=doc_lang
+                    cfg.dataset,
+                    query_lang=query_lang,
+                    doc_lang=doc_lang,
+                    store_dir=(self.cache or Cache()).root / "corpora",
                 )
             else:
                 task = yield from load_beir_job(
