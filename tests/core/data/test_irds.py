@@ -72,9 +72,12 @@ def test_a_dataset_by_name_equals_the_beir_folder_of_the_same_data(tmp_path, cap
     assert task.qrels.data == beir.qrels.data
     stored = run(load_irds_job("clirlens-test/xx", store_dir=tmp_path / "stores"))
     assert type(stored.corpus).__name__ == "PassageStore" and stored == task
-    assert stored.corpus.fingerprint == run(
-        load_beir_job(_beir(tmp_path), query_lang="xx", store_dir=tmp_path / "b-stores")
-    ).corpus.fingerprint  # the same passages: the same embedding cache entries
+    assert (
+        stored.corpus.fingerprint
+        == run(
+            load_beir_job(_beir(tmp_path), query_lang="xx", store_dir=tmp_path / "b-stores")
+        ).corpus.fingerprint
+    )  # the same passages: the same embedding cache entries
 
     tiny = make_tiny_bert(tmp_path / "tiny", seed=3)
     common = ["--model", str(tiny), "--model", "bm25", "-q", "--resamples", "50"]
