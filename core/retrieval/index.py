@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 from clirlens.core.errors import UserError
 from clirlens.core.retrieval.index_kinds import FLAT_MAX, INDEX_KINDS
 
+BLOCK_ROWS = 1 << 18  # rows per block of exact search over a large array
 RECALL_SAMPLE = 100  # queries an approximate index is checked on against exact search
 
 
@@ -66,12 +68,37 @@ class ExactIndex:
         self.ntotal = int(vectors.shape[0])
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` per query. Above :data:`BLOCK_ROWS` rows the array is searched block by
+        block (each block's pages released after it) and the blocks' lists merged, ties by
+        row; up to it, one ``faiss.knn`` call, exactly ``IndexFlatIP.search``."""
         import faiss
 
         x = self.vectors
         if x.dtype != np.float32 or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=np.float32)
-        return faiss.knn(queries, x, k, metric=faiss.METRIC_INNER_PRODUCT)
+        if self.ntotal <= BLOCK_ROWS:
+            found = faiss.knn(queries, x, k, metric=faiss.METRIC_INNER_PRODUCT)
+            release(x)
+            return found
+        scores, rows = [], []
+        for a in range(0, self.ntotal, BLOCK_ROWS):
+            block = x[a : a + BLOCK_ROWS]
+            d, i = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+            scores.append(d)
+            rows.append(np.where(i >= 0, i + a, -1))
+            release(block)
+        d, i = np.concatenate(scores, axis=1), np.concatenate(rows, axis=1)
+        order = np.lexsort((i, -d))[:, :k]  # score descending, then row
+        return np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1)
+
+
+def release(vectors: np.ndarray) -> None:
+    """Drop a memory-mapped array's pages from this process' resident memory (the file
+    stays in the operating system's page cache, so reading it again is cheap): a pass over
+    a million embeddings would otherwise count them all against the process."""
+    mm = getattr(vectors, "_mmap", None)
+    if mm is not None and hasattr(mm, "madvise"):
+        mm.madvise(mmap.MADV_DONTNEED)
 
 
 def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
@@ -100,6 +127,7 @@ def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
         index.train(x)
         index.nprobe = config.ivf_nprobe
     index.add(x)
+    release(x)
     return index
 
 

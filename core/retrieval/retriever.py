@@ -144,6 +144,7 @@ class DenseRetriever:
             return None
         qvecs = yield from self.embed_queries(queries)
         scores = self.passage_vectors @ qvecs[index]
+        faiss_index.release(self.passage_vectors)
         score = float(scores[row])
         return 1 + int(np.count_nonzero(scores > score)), score
 

@@ -38,6 +38,7 @@ import numpy as np
 from clirlens.core.errors import UserError
 from clirlens.core.progress import Job
 from clirlens.core.retrieval.cache import Cache
+from clirlens.core.retrieval.index import release
 from clirlens.core.types import Passage, Progress
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class PartialEntry:
             a, b = self.ranges[i]
             if _digest(self._array[a:b]) == h:
                 self.done[i] = h
+            release(self._array)
         if len(self.done) < len(recorded):
             log.warning(
                 "%d encoded shards in %s were damaged; encoding them again",
@@ -130,6 +132,7 @@ class PartialEntry:
         self._array[a:b] = vectors
         self._array.flush()
         self.done[index] = _digest(self._array[a:b])
+        release(self._array)  # written and flushed: no need to keep it resident
         tmp = self.dir / "manifest.json.tmp"
         with tmp.open("w") as fh:
             json.dump(self._manifest(), fh)

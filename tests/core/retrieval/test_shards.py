@@ -149,7 +149,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_embeddings(tiny, tmp_path)
     np.testing.assert_array_equal(resumed, clean)
 
 
-def test_exact_search_over_the_file_equals_faiss_flat_index():
+def test_exact_search_over_the_file_equals_faiss_flat_index(tmp_path, monkeypatch):
     import faiss
 
     rng = np.random.default_rng(0)
@@ -161,6 +161,13 @@ def test_exact_search_over_the_file_equals_faiss_flat_index():
     got = faiss_index.search(faiss_index.build(x, faiss_index.IndexConfig("flat")), q, 50)
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_array_equal(got[0], want[0])
+    # block by block over a memory-mapped file (a large corpus): the same lists
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    monkeypatch.setattr(faiss_index, "BLOCK_ROWS", 700)
+    blocked = faiss_index.search(faiss_index.ExactIndex(np.load(path, mmap_mode="r")), q, 50)
+    np.testing.assert_array_equal(blocked[1], want[1])
+    np.testing.assert_array_equal(blocked[0], want[0])
     assert faiss_index.IndexConfig().resolve(faiss_index.FLAT_MAX).kind == "flat"
     assert faiss_index.IndexConfig().resolve(faiss_index.FLAT_MAX + 1).kind == "hnsw"
     assert faiss_index.IndexConfig("ivfpq").resolve(10).kind == "ivfpq"
