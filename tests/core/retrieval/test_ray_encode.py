@@ -19,7 +19,7 @@ from clirlens.core.retrieval.retriever import DenseRetriever
 from clirlens.core.retrieval.shards import PartialEntry, encode_corpus
 
 from ..tiny_models import make_tiny_bert
-from .test_shards import META, corpus
+from .test_shards import META, _beir_folder, corpus
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'clirlens[ray]'")
 pytest.importorskip("ray.data")
@@ -127,3 +127,26 @@ def test_without_ray_the_option_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(UserError, match=r"pip install 'clirlens\[ray\]'"):
         ray_module()
+
+
+def test_index_ray_on_the_command_line_leaves_eval_warm(local_ray, tiny, tmp_path, capsys):
+    from clirlens.core.cli.main import main
+
+    folder = _beir_folder(tmp_path, corpus(60))
+    cache = str(tmp_path / "cache")
+    common = ["--beir", str(folder), "--model", str(tiny), "--cache-dir", cache, "-q"]
+    assert main(["index", *common, "--ray", "--ray-actors", "1"]) == 0
+    assert "und corpus ready (60 passages, flat index)" in capsys.readouterr().err
+    # the cache the Ray run filled is the one a local retriever reads: nothing to encode
+    from clirlens.core.data.beir import load_beir
+
+    r = DenseRetriever(encoder(tiny), cache=Cache(cache))
+    run(r.prepare(load_beir(folder).corpus))
+    assert r.cache.events[0].startswith("hit:") and r.encoder._loaded is None
+    assert main(["index", *common, "--ray-actors", "0", "--ray"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .endswith("--ray-actors must be at least 1, got 0")
+    )

@@ -194,3 +194,27 @@ def test_an_approximate_index_reports_its_recall_against_exact_search(tiny, tmp_
     assert r.recall is not None and r.recall["queries"] == 60 and r.recall["k"] == 20
     assert r.recall["recall"] == pytest.approx(np.mean(found), abs=0.02)
     assert r.describe()["index"] == "hnsw" and r.describe()["index_recall"] == r.recall
+
+
+def _beir_folder(tmp_path, docs):
+    folder = tmp_path / "beir"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": p.id, "text": p.text}) + "\n" for p in docs)
+    )
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": f"q{i}", "text": docs[i].text}) + "\n" for i in range(5))
+    )
+    (folder / "qrels" / "test.tsv").write_text("".join(f"q{i}\td{i}\t1\n" for i in range(5)))
+    return folder
+
+
+def test_index_reports_an_approximate_index_recall(tiny, tmp_path, capsys):
+    from clirlens.core.cli.main import main
+
+    folder = _beir_folder(tmp_path, corpus(300))
+    args = ["index", "--beir", str(folder), "--model", str(tiny), "-q", "--index", "hnsw"]
+    assert main([*args, "--cache-dir", str(tmp_path / "c")]) == 0
+    err = capsys.readouterr().err
+    assert "und corpus ready (300 passages, hnsw index)" in err
+    assert "und hnsw index: recall@100 " in err and "against exact search on 5 queries" in err
