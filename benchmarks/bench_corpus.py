@@ -42,22 +42,22 @@ BASELINE = "f908788"  # the last commit before the streaming corpus pipeline
 N_QUERIES = 1000
 
 
-def make_corpus(folder: Path, n: int, seed: int = 0) -> None:
-    """A BEIR folder of ``n`` synthetic passages (module notes)."""
+def make_corpus(folder: Path, n: int, sentences: tuple[int, int] = (2, 6), seed: int = 0) -> None:
+    """A BEIR folder of ``n`` synthetic passages of ``sentences`` sentences (module notes)."""
     if (folder / "qrels" / "test.tsv").is_file():
         return
-    sentences, questions = [], []
+    pool, questions = [], []
     for f in sorted(xquad_dir().glob("xquad.*.json")):
         data = json.loads(f.read_text(encoding="utf-8"))["data"]
         for article in data:
             for para in article["paragraphs"]:
-                sentences += [s.strip() + "." for s in para["context"].split(".") if s.strip()]
+                pool += [s.strip() + "." for s in para["context"].split(".") if s.strip()]
                 questions += [qa["question"] for qa in para["qas"]]
     rng = random.Random(seed)
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
     with (folder / "corpus.jsonl").open("w", encoding="utf-8") as out:
         for i in range(n):
-            text = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 6)))
+            text = " ".join(rng.choice(pool) for _ in range(rng.randint(*sentences)))
             out.write(json.dumps({"_id": f"p{i}", "title": "", "text": text}, ensure_ascii=False))
             out.write("\n")
     qs = rng.sample(questions, N_QUERIES)
@@ -208,6 +208,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--work", default=None, help="keep corpora and models here")
+    ap.add_argument("--sentences", default="2,6", help="sentences per passage, LO,HI (default 2,6)")
     args = ap.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="clirlens-bench-corpus-"))
     models = [str(make_model(work / f"tiny-{s}", s)) for s in (1, 2)]
@@ -225,24 +226,29 @@ def main() -> None:
             subprocess.run(["tar", "-x", "-C", str(base_src)], input=archive, check=True)
         codes["today"] = package(work / "base", base_src)
     sizes = [int(s) for s in args.sizes.split(",")]
+    lo, hi = (int(x) for x in args.sentences.split(","))
     rows = []
     for n in sizes:
-        folder = work / f"corpus-{n}"
+        folder = work / f"corpus-{n}-{lo}-{hi}"
         t = time.perf_counter()
-        make_corpus(folder, n)
+        make_corpus(folder, n, (lo, hi))
         mb = (folder / "corpus.jsonl").stat().st_size / 1e6
-        print(f"corpus {n:,} passages, {mb:.0f} MB ({time.perf_counter() - t:.0f} s to write)")
+        print(
+            f"corpus {n:,} passages of {lo}-{hi} sentences, {mb:.0f} MB "
+            f"({time.perf_counter() - t:.0f} s to write)"
+        )
         for name, code in codes.items():
             if name == "today" and n > 200_000:
                 rows.append((n, name, {"error": "not run: grows past this machine's 24 GB"}))
                 continue
-            cache = work / f"cache-{name}-{n}"
+            cache = work / f"cache-{name}-{n}-{lo}-{hi}"
             shutil.rmtree(cache, ignore_errors=True)
             cold = measure(code, ["--child", str(folder), str(cache), *models])
             warm = measure(code, ["--child", str(folder), str(cache), *models])
             rows.append((n, name, {"cold": cold, "warm": warm}))
             print(n, name, json.dumps(rows[-1][2]), flush=True)
-    tok = measure(now, ["--tokenizer", models[0], str(work / f"corpus-{sizes[0]}"), "50000"])
+    corpus0 = str(work / f"corpus-{sizes[0]}-{lo}-{hi}")
+    tok = measure(now, ["--tokenizer", models[0], corpus0, "50000"])
     print()
     print(
         f"{'passages':>10} {'code':>6} {'peak RSS':>10} {'1st batch':>10} {'cold':>9} "

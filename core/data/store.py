@@ -205,7 +205,8 @@ class PassageStore(Sequence[Passage]):
             return len(other) == self._n and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  # like a list
+    def __hash__(self) -> int:  # a task holding a store stays hashable, like one of a tuple
+        return hash(self.fingerprint)
 
     def ids(self) -> list[str]:
         """Every passage id in row order (read once; ids only, no texts)."""

@@ -223,6 +223,20 @@ class Workspace:
                 notes += convention_notes(peeked)
         return notes
 
+    def index_notes(self, doc_lang: str) -> list[str]:
+        """One note per model searched through an approximate index of ``doc_lang``'s
+        passages: its kind and recall@k against exact search (what the speed costs)."""
+        notes = []
+        for i, spec in enumerate(self.specs):
+            retriever = self._retrievers.get((i, doc_lang))
+            recall = retriever.describe().get("index_recall") if retriever is not None else None
+            if recall:
+                notes.append(
+                    f"{spec.name}: {recall['index']} index, recall@{recall['k']} "
+                    f"{recall['recall']:.3f} against exact search ({recall['queries']} queries)"
+                )
+        return notes
+
     def encoder(self, model: int, doc_lang: str) -> Any:
         """The encoder behind dense ``model``'s retriever for ``doc_lang`` (shared, so the
         weights load once for retrieval, alignment and scoring); ``None`` for BM25."""

@@ -168,9 +168,10 @@ class WorkspaceController(QObject):
         self.pending_direction = None
         self.pendingDirectionChanged.emit()
         self._show(direction, comparison)
+        notes = self.workspace.index_notes(direction.doc_lang) if self.workspace else []
         self.statusChanged.emit(
             f"{comparison.task.name}: {len(comparison.rows())} queries, "
-            f"{len(comparison.task.corpus)} passages"
+            f"{len(comparison.task.corpus):,} passages" + "".join(f"; {n}" for n in notes)
         )
 
     def _on_not_prepared(self, direction: Direction) -> None:

@@ -218,3 +218,22 @@ def test_index_reports_an_approximate_index_recall(tiny, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "und corpus ready (300 passages, hnsw index)" in err
     assert "und hnsw index: recall@100 " in err and "against exact search on 5 queries" in err
+
+
+def test_the_workspace_notes_what_an_approximate_index_costs(tiny, tmp_path):
+    from clirlens.core.workspace.config import WorkspaceConfig
+    from clirlens.core.workspace.workspace import Workspace
+
+    folder = _beir_folder(tmp_path, corpus(300))
+    config = WorkspaceConfig(
+        kind="beir", dataset=str(folder), models=(str(tiny), str(tiny)), index="hnsw", k=20
+    )
+    ws = Workspace(config, cache=Cache(tmp_path / "c"))
+    assert ws.index_notes("und") == []
+    run(ws.prepare())
+    notes = ws.index_notes("und")
+    assert len(notes) == 2 and notes[0].startswith("tiny: hnsw index, recall@20 ")
+    assert notes[0].endswith("against exact search (5 queries)")
+    flat = Workspace(WorkspaceConfig(kind="beir", dataset=str(folder), models=(str(tiny),) * 2))
+    run(flat.prepare())
+    assert flat.index_notes("und") == []  # exact search costs nothing to say
