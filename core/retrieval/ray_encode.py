@@ -91,7 +91,11 @@ class ShardEncoder:
         if texts is None:
             a, b = self.ranges[index]
             texts = [self.encoder.passage_text(p) for p in self.store[a:b]]
-        return run(self.encoder.encode(list(texts), "passage"))
+        from clirlens.core.memory import trim_heap
+
+        vectors = run(self.encoder.encode(list(texts), "passage"))
+        trim_heap()
+        return vectors
 
     def _encode_retried(self, index: int, texts: Sequence[str] | None) -> np.ndarray:
         """A shard that raised is encoded again, up to :data:`RETRIES` times (an actor that

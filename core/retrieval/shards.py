@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.errors import UserError
+from clirlens.core.memory import trim_heap
 from clirlens.core.progress import Job
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.index import release
@@ -224,6 +225,7 @@ def encode_corpus(
                 rows = stop.value
                 break
             yield Progress(a + p.done, n, f"{p.message} (shard {index + 1}/{len(ranges)})")
+        trim_heap()
         if partial is not None:
             try:
                 partial.write(index, rows)
