@@ -7,7 +7,8 @@ the workspace path the application and ``clirlens eval`` share (``Workspace.prep
 the one direction: read the corpus, encode it with both models, build the indexes, search
 every query, compare). Reported per size and code:
 
-* peak RSS; seconds from the start of ``prepare`` to the first encoded batch; the whole
+* peak RSS; seconds from the start of ``prepare`` until the corpus is read (into the
+  passage store, or into memory before it) and until the first encoded batch; the whole
   cold preparation;
 * reopening the prepared workspace (a new process, warm cache): seconds until the first
   query's comparison can be shown;
@@ -135,6 +136,8 @@ def child(folder: str, models: list[str], cache: str) -> None:
     marks: dict[str, float] = {}
 
     def progress(p) -> None:
+        if p.message.endswith("read") and "read" not in marks:
+            marks["read"] = time.perf_counter() - t0  # the corpus store is ready
         if "encoding passages" in p.message and p.done > 0 and "first_batch" not in marks:
             marks["first_batch"] = time.perf_counter() - t0
 
@@ -151,6 +154,7 @@ def child(folder: str, models: list[str], cache: str) -> None:
             {
                 "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "first_batch_s": marks.get("first_batch"),
+                "read_s": marks.get("read"),
                 "shown_s": shown,
                 "queries": len(comparison.task.queries),
                 "viewed": view is not None,
@@ -251,8 +255,8 @@ def main() -> None:
     tok = measure(now, ["--tokenizer", models[0], corpus0, "50000"])
     print()
     print(
-        f"{'passages':>10} {'code':>6} {'peak RSS':>10} {'1st batch':>10} {'cold':>9} "
-        f"{'reopen→1st query':>17}"
+        f"{'passages':>10} {'code':>6} {'peak RSS':>10} {'read':>8} {'1st batch':>10} "
+        f"{'cold':>9} {'reopen→1st query':>17}"
     )
     for n, name, r in rows:
         if "error" in r:
@@ -263,7 +267,8 @@ def main() -> None:
             print(f"{n:>10,} {name:>6}  {c.get('error') or w.get('error')}")
             continue
         print(
-            f"{n:>10,} {name:>6} {c['rss_mb'] / 1024:>8.2f} GB {c['first_batch_s']:>8.1f} s "
+            f"{n:>10,} {name:>6} {c['rss_mb'] / 1024:>8.2f} GB {c.get('read_s') or 0:>6.1f} s "
+            f"{c['first_batch_s']:>8.1f} s "
             f"{c['shown_s']:>7.0f} s {w['shown_s']:>15.1f} s (warm peak {w['rss_mb'] / 1024:.2f} GB)"
         )
     if "error" not in tok:

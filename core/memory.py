@@ -18,8 +18,13 @@ def trim_heap() -> None:
             _LIBC = ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else False
         except OSError:
             _LIBC = False
+        if _LIBC:
+            # a fixed mmap threshold: glibc otherwise raises it after the first large free,
+            # and every later tensor of a batch comes from (and fragments) the heap
+            _LIBC.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     if _LIBC:
         _LIBC.malloc_trim(0)
 
 
 _LIBC: Any = None
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)

@@ -215,6 +215,7 @@ def encode_corpus(
     todo = partial.missing() if partial is not None else list(range(len(ranges)))
     memory: list[np.ndarray | None] = [None] * len(ranges)
     for index in todo:
+        trim_heap()  # the previous shard's texts, token ids and tensors are free by now
         a, b = ranges[index]
         texts = [encoder.passage_text(p) for p in corpus[a:b]]
         job = encoder.encode(texts, "passage")
@@ -225,7 +226,7 @@ def encode_corpus(
                 rows = stop.value
                 break
             yield Progress(a + p.done, n, f"{p.message} (shard {index + 1}/{len(ranges)})")
-        trim_heap()
+        del texts, job
         if partial is not None:
             try:
                 partial.write(index, rows)
