@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from clirlens.core.errors import UserError
-from clirlens.core.memory import trim_heap
+from clirlens.core.memory import bound_heap, trim_heap
 from clirlens.core.progress import Job
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.index import release
@@ -45,6 +45,7 @@ from clirlens.core.types import Passage, Progress
 log = logging.getLogger(__name__)
 
 SHARD = 8192  # passages per shard: a few seconds of work for a small model
+LARGE = 4  # shards to encode above which the heap is bounded (clirlens.core.memory)
 
 
 def shard_ranges(n: int, size: int = SHARD) -> list[tuple[int, int]]:
@@ -215,6 +216,8 @@ def encode_corpus(
     todo = partial.missing() if partial is not None else list(range(len(ranges)))
     memory: list[np.ndarray | None] = [None] * len(ranges)
     for index in todo:
+        if len(todo) > LARGE:  # memory over speed (clirlens.core.memory.bound_heap)
+            bound_heap()
         trim_heap()  # the previous shard's texts, token ids and tensors are free by now
         a, b = ranges[index]
         texts = [encoder.passage_text(p) for p in corpus[a:b]]
