@@ -215,9 +215,9 @@ def encode_corpus(
     ranges = shard_ranges(n, shard)
     todo = partial.missing() if partial is not None else list(range(len(ranges)))
     memory: list[np.ndarray | None] = [None] * len(ranges)
+    if len(todo) > LARGE:  # memory over speed (clirlens.core.memory.bound_heap)
+        bound_heap()
     for index in todo:
-        if len(todo) > LARGE:  # memory over speed (clirlens.core.memory.bound_heap)
-            bound_heap()
         trim_heap()  # the previous shard's texts, token ids and tensors are free by now
         a, b = ranges[index]
         texts = [encoder.passage_text(p) for p in corpus[a:b]]
