@@ -107,9 +107,14 @@ class DenseRetriever:
             return faiss_index.load(entry / "index.faiss", cfg)
         yield Progress(0, 1, f"{self.name}: building {cfg.kind} index")
         built = faiss_index.build(vectors, cfg)
-        self.cache.store("index", key, meta, lambda d: faiss_index.save(built, d / "index.faiss"))
+        entry = self.cache.store(
+            "index", key, meta, lambda d, index=built: faiss_index.save(index, d / "index.faiss")
+        )
         yield Progress(1, 1, f"{self.name}: {cfg.kind} index built")
-        return built
+        if entry is None:  # not kept: the index in memory is the only copy
+            return built
+        del built  # the saved copy, memory-mapped, holds no anonymous memory
+        return faiss_index.load(entry / "index.faiss", cfg)
 
     # -- queries -----------------------------------------------------------------------------
     def embed_queries(self, queries: Sequence[Query]) -> Job[np.ndarray]:

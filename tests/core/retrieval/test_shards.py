@@ -237,3 +237,30 @@ def test_the_workspace_notes_what_an_approximate_index_costs(tiny, tmp_path):
     flat = Workspace(WorkspaceConfig(kind="beir", dataset=str(folder), models=(str(tiny),) * 2))
     run(flat.prepare())
     assert flat.index_notes("und") == []  # exact search costs nothing to say
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        faiss_index.IndexConfig("hnsw", hnsw_m=4, hnsw_ef_search=8),
+        faiss_index.IndexConfig("ivfpq", ivf_nlist=4, ivf_nprobe=2),
+    ],
+    ids=["hnsw", "ivfpq"],
+)
+def test_a_cached_index_is_memory_mapped_and_finds_what_the_built_one_finds(tiny, tmp_path, config):
+    docs = corpus(400)
+    queries = tuple(Query(f"q{i}", p.text, "en") for i, p in enumerate(docs[:30]))
+
+    def searched(cache: Cache) -> dict:
+        r = DenseRetriever(encoder(tiny), cache=cache, index_config=config)
+        run(r.prepare(docs))
+        return run(r.search(queries, k=10)).rankings
+
+    memory = Cache(tmp_path / "memory")
+    memory.writable = False  # nothing kept: the index built in memory is searched
+    built = searched(memory)
+    cold = Cache(tmp_path / "disk")
+    assert searched(cold) == built  # built, saved, searched memory-mapped
+    warm = Cache(tmp_path / "disk")
+    assert searched(warm) == built
+    assert any(e.startswith("hit:") for e in warm.events)
