@@ -50,6 +50,10 @@ class Cache:
     def _entry(self, kind: str, key: str) -> Path:
         return self.root / kind / key
 
+    def has(self, kind: str, key: str) -> bool:
+        """Whether an entry is there (not checked: :meth:`load` checks it)."""
+        return (self._entry(kind, key) / "meta.json").is_file()
+
     def load(self, kind: str, key: str, meta_expected: dict) -> Path | None:
         """The entry's directory when it exists and is intact, else ``None`` (a damaged
         entry is removed so it gets rebuilt)."""

@@ -9,7 +9,9 @@ Closing the generator mid-way (cancel) stores nothing, so the cache stays consis
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -59,7 +61,8 @@ class DenseRetriever:
         self.passage_encoder = passage_encoder or encoder
         self.cache = cache or Cache()
         self.index_config = index_config or faiss_index.IndexConfig()
-        self._index: Any = None
+        self._index: Any = None  # opened or built when first needed (_ensure_index)
+        self._index_meta: dict[str, Any] = {}
         self._ids: list[str] = []
         self._row: dict[str, int] | None = None
         self.passage_vectors: np.ndarray | None = None
@@ -94,14 +97,33 @@ class DenseRetriever:
         self._ids = passage_ids(corpus)
         self._row = None
         self.passage_vectors = vectors
-        self._index = yield from self._build_index(vectors, key)
+        self._index = None
+        self._index_meta = {"embeddings": key, "config": repr(self._config)}
+        if not self._config.needs_cache or not self.cache.has("index", self._key()):
+            yield from self._ensure_index()  # built now, while preparing is expected to take time
+        # a cached index is opened when a search first needs it; a search that is cached
+        # itself (search) needs neither the index nor the query encoder
 
-    def _build_index(self, vectors: np.ndarray, emb_key: str) -> Job[Any]:
-        cfg = self.index_config.resolve(len(vectors))
+    @property
+    def _config(self) -> faiss_index.IndexConfig:
+        return self.index_config.resolve(len(self._ids))
+
+    def _key(self, **more: Any) -> str:
+        """The index's cache key, or with ``more`` a search's."""
+        return fingerprint({**self._index_meta, **more})
+
+    def _ensure_index(self) -> Job[Any]:
+        if self._index is None:
+            if self.passage_vectors is None:
+                raise RuntimeError("prepare() the corpus before searching")
+            self._index = yield from self._build_index(self.passage_vectors)
+        return self._index
+
+    def _build_index(self, vectors: np.ndarray) -> Job[Any]:
+        cfg = self._config
         if not cfg.needs_cache:
             return faiss_index.build(vectors, cfg)
-        meta = {"embeddings": emb_key, "config": repr(cfg)}
-        key = fingerprint(meta)
+        meta, key = self._index_meta, self._key()
         entry = self.cache.load("index", key, meta)
         if entry is not None:
             return faiss_index.load(entry / "index.faiss", cfg)
@@ -154,24 +176,27 @@ class DenseRetriever:
         return 1 + int(np.count_nonzero(scores > score)), score
 
     def search(self, queries: Sequence[Query], k: int) -> Job[Run]:
-        if self._index is None:
+        """The top ``k`` of every query. The rows and scores of a search of several queries
+        are cached (keyed by the index's embeddings and configuration, the queries and
+        ``k``), with the recall measured for an approximate index: a reopened workspace
+        shows its rankings without opening the index or loading the model, and they are
+        the rankings the search gave (tests/core/retrieval/test_shards.py)."""
+        if self.passage_vectors is None:
             raise RuntimeError("prepare() the corpus before searching")
-        qvecs = yield from self.embed_queries(queries)
-        if self.passage_vectors is not None and qvecs.shape[1] != self.passage_vectors.shape[1]:
-            raise ModelError(
-                f"{self.encoder.name} embeds queries in {qvecs.shape[1]} dimensions but its "
-                f"passage model {self.passage_encoder.name} in {self.passage_vectors.shape[1]}: "
-                "the two sides of a model need the same hidden size"
-            )
-        scores, rows = faiss_index.search(self._index, qvecs, k)
-        if not isinstance(self._index, faiss_index.ExactIndex) and len(queries) > 1:
-            self.recall = self._check_recall(qvecs, rows, k)
-            yield Progress(
-                len(queries),
-                len(queries),
-                f"{self.name}: {self.recall['index']} index finds {self.recall['recall']:.3f} "
-                f"of the exact top {k} (on {self.recall['queries']} queries)",
-            )
+        meta = {**self._index_meta, "queries": queries_fingerprint(queries), "k": k}
+        key = self._key(queries=meta["queries"], k=k)
+        entry = self.cache.load("search", key, meta) if len(queries) > 1 else None
+        if entry is not None:
+            scores = np.load(entry / "scores.npy", allow_pickle=False)
+            rows = np.load(entry / "rows.npy", allow_pickle=False)
+            self.recall = json.loads((entry / "recall.json").read_text()) or self.recall
+        else:
+            scores, rows = yield from self._search(queries, k)
+            if len(queries) > 1:
+                recall = None if isinstance(self._index, faiss_index.ExactIndex) else self.recall
+                self.cache.store(
+                    "search", key, meta, lambda d: _save_search(d, scores, rows, recall)
+                )
         rankings = {}
         ids = self._ids
         # plain Python lists and map(): per-element numpy scalars and per-record generator
@@ -186,6 +211,27 @@ class DenseRetriever:
         yield Progress(len(queries), len(queries), f"{self.name}: searched")
         return Run(self.name, rankings)
 
+    def _search(self, queries: Sequence[Query], k: int) -> Job[tuple[np.ndarray, np.ndarray]]:
+        index = yield from self._ensure_index()
+        qvecs = yield from self.embed_queries(queries)
+        assert self.passage_vectors is not None
+        if qvecs.shape[1] != self.passage_vectors.shape[1]:
+            raise ModelError(
+                f"{self.encoder.name} embeds queries in {qvecs.shape[1]} dimensions but its "
+                f"passage model {self.passage_encoder.name} in {self.passage_vectors.shape[1]}: "
+                "the two sides of a model need the same hidden size"
+            )
+        scores, rows = faiss_index.search(index, qvecs, k)
+        if not isinstance(index, faiss_index.ExactIndex) and len(queries) > 1:
+            self.recall = self._check_recall(qvecs, rows, k)
+            yield Progress(
+                len(queries),
+                len(queries),
+                f"{self.name}: {self.recall['index']} index finds {self.recall['recall']:.3f} "
+                f"of the exact top {k} (on {self.recall['queries']} queries)",
+            )
+        return scores, rows
+
     def _check_recall(self, qvecs: np.ndarray, rows: np.ndarray, k: int) -> dict[str, Any]:
         """Recall@k of the approximate index against exact search, on a sample of the
         queries just searched (:func:`~clirlens.core.retrieval.index.recall_at_k`)."""
@@ -199,6 +245,12 @@ class DenseRetriever:
             "recall": faiss_index.recall_at_k(rows[sample], truth),
             "queries": len(sample),
         }
+
+
+def _save_search(d: Path, scores: np.ndarray, rows: np.ndarray, recall: Any) -> None:
+    np.save(d / "scores.npy", np.ascontiguousarray(scores), allow_pickle=False)
+    np.save(d / "rows.npy", np.ascontiguousarray(rows), allow_pickle=False)
+    (d / "recall.json").write_text(json.dumps(recall))
 
 
 def passage_meta(model_fp: str, corpus_fp: str, n: int) -> dict[str, Any]:

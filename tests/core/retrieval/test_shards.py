@@ -264,3 +264,29 @@ def test_a_cached_index_is_memory_mapped_and_finds_what_the_built_one_finds(tiny
     warm = Cache(tmp_path / "disk")
     assert searched(warm) == built
     assert any(e.startswith("hit:") for e in warm.events)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_reopened_search_gives_the_same_rankings_without_index_or_model(tiny, tmp_path, kind):
+    docs = corpus(300)
+    queries = tuple(Query(f"q{i}", p.text, "en") for i, p in enumerate(docs[:20]))
+    config = faiss_index.IndexConfig(kind, hnsw_m=4, hnsw_ef_search=8)
+
+    def opened() -> DenseRetriever:
+        r = DenseRetriever(encoder(tiny), cache=Cache(tmp_path), index_config=config)
+        run(r.prepare(docs))
+        return r
+
+    cold = opened()
+    first = run(cold.search(queries, k=10))
+    warm = opened()
+    assert run(warm.search(queries, k=10)).rankings == first.rankings
+    assert warm.recall == cold.recall and (kind == "flat") == (warm.recall is None)
+    assert warm.encoder._loaded is None  # no model loaded
+    assert warm._index is None or kind == "flat"  # no graph opened (exact search is a view)
+    # another depth or other queries are searched, on the index opened then
+    deeper = run(warm.search(queries, k=12)).rankings
+    assert warm._index is not None
+    assert {q: r[:10] for q, r in deeper.items()} == first.rankings or kind == "hnsw"
+    one = run(warm.search(queries[:1], k=10)).rankings
+    assert one[queries[0].id] == first.rankings[queries[0].id]
