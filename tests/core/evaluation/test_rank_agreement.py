@@ -128,3 +128,48 @@ def test_run_agreement_over_two_runs() -> None:
     only = run_agreement(a, b, k=2, query_ids=["q1"])
     assert len(only) == 1 and only[0].k == 2
     assert only[0].overlap == 0.5  # top 2: {d1, d2} vs {d1, d3}
+
+
+def test_both_taus_equal_scipys_on_random_rankings_with_and_without_ties() -> None:
+    import numpy as np
+    from scipy import stats
+
+    from clirlens.core.evaluation.rank_agreement import _pairwise_taus
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(3000):
+        k = rng.choice([2, 3, 5, 10, 20])
+        pool = [f"p{i}" for i in range(rng.randint(k, 3 * k))]
+        a, b = rng.sample(pool, k), rng.sample(pool, rng.randint(1, k))
+        assert kendall_tau(a, b, k) == pytest.approx(
+            _scipy_or_nan(stats.kendalltau, a, b, k), abs=1e-12, nan_ok=True
+        )
+        assert weighted_tau(a, b, k) == pytest.approx(
+            _scipy_or_nan(stats.weightedtau, a, b, k), abs=1e-12, nan_ok=True
+        )
+        checked += not math.isnan(kendall_tau(a, b, k))
+    assert checked > 2500
+    # arbitrary ties on both sides (not only the missing items' rank k + 1)
+    np_rng = np.random.default_rng(3)
+    for _ in range(500):
+        n = int(np_rng.integers(2, 25))
+        x, y = np_rng.integers(0, 6, n).astype(float), np_rng.integers(0, 6, n).astype(float)
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            continue
+        tau_b, tau_w = _pairwise_taus(x, y)
+        assert tau_b == pytest.approx(stats.kendalltau(x, y).statistic, abs=1e-12)
+        assert tau_w == pytest.approx(stats.weightedtau(x, y).statistic, abs=1e-12)
+
+
+def _scipy_or_nan(f, a: list[str], b: list[str], k: int) -> float:
+    import numpy as np
+
+    from clirlens.core.evaluation.rank_agreement import _union_ranks
+
+    if a[:k] == b[:k]:
+        return 1.0
+    ra, rb = _union_ranks(a[:k], b[:k], k)
+    if ra.size < 2 or np.ptp(ra) == 0 or np.ptp(rb) == 0:
+        return math.nan
+    return float(f(-ra, -rb).statistic)
