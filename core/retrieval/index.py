@@ -107,8 +107,7 @@ def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
     config = config.resolve(int(vectors.shape[0]))
     if config.kind == "flat":
         return ExactIndex(vectors)
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    n, dim = x.shape
+    n, dim = vectors.shape
     if config.kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = config.hnsw_ef_search
@@ -124,10 +123,16 @@ def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
             raise UserError(f"pq_m={m} must divide the embedding size {dim}")
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
-        index.train(x)
+        sample = vectors[sample_rows(n, min(n, 256 * nlist))]  # what FAISS would sample
+        release(vectors)
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
         index.nprobe = config.ivf_nprobe
-    index.add(x)
-    release(x)
+    # added block by block from the (memory-mapped) embeddings, each block's pages released
+    # after it: no copy of the whole array, no whole file resident beside the index
+    for a in range(0, n, BLOCK_ROWS):
+        block = vectors[a : a + BLOCK_ROWS]
+        index.add(np.ascontiguousarray(block, dtype=np.float32))
+        release(block)
     return index
 
 

@@ -197,6 +197,11 @@ class DenseRetriever:
                 self.cache.store(
                     "search", key, meta, lambda d: _save_search(d, scores, rows, recall)
                 )
+                if self._config.needs_cache and self.cache.has("index", self._key()):
+                    # the pages a search of every query touched would stay resident until
+                    # another model's encoding and index need the memory: closed, and
+                    # opened again when a later search needs it
+                    self._index = None
         rankings = {}
         ids = self._ids
         # plain Python lists and map(): per-element numpy scalars and per-record generator
