@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import sys
+from collections.abc import Iterator
 from typing import Any
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while many acyclic records (the named tuples of
+    a run's rankings) are built: every few hundred allocations it would otherwise walk the
+    young objects, a large share of the time to build a reopened workspace's runs (README,
+    "Corpora at scale"). Re-enabled after, if it was on."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def trim_heap() -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from clirlens.core.data.store import corpus_fingerprint, passage_ids
 from clirlens.core.errors import ModelError
 from clirlens.core.hashing import fingerprint
+from clirlens.core.memory import no_gc
 from clirlens.core.models.encoder import Encoder
 from clirlens.core.models.spec import ModelSpec
 from clirlens.core.progress import Job
@@ -63,7 +64,7 @@ class DenseRetriever:
         self.index_config = index_config or faiss_index.IndexConfig()
         self._index: Any = None  # opened or built when first needed (_ensure_index)
         self._index_meta: dict[str, Any] = {}
-        self._ids: list[str] = []
+        self._corpus: Sequence[Passage] = ()
         self._row: dict[str, int] | None = None
         self.passage_vectors: np.ndarray | None = None
         self.recall: dict[str, Any] | None = None  # an approximate index checked (search)
@@ -77,8 +78,8 @@ class DenseRetriever:
         index = self.index_config.kind
         out = {**self.encoder.describe(), "kind": "dense", "index": index}
         if self.passage_vectors is not None:
-            out["index"] = self.index_config.resolve(len(self._ids)).kind
-            out["passages"] = len(self._ids)
+            out["index"] = self._config.kind
+            out["passages"] = len(self._corpus)
         if self.recall is not None:
             out["index_recall"] = self.recall
         if self.passage_encoder is not self.encoder:
@@ -94,7 +95,7 @@ class DenseRetriever:
         vectors = yield from encode_corpus(
             self.passage_encoder, corpus, self.cache, key, meta, ray=self.ray
         )
-        self._ids = passage_ids(corpus)
+        self._corpus = corpus  # its ids are read when a search needs them
         self._row = None
         self.passage_vectors = vectors
         self._index = None
@@ -106,7 +107,7 @@ class DenseRetriever:
 
     @property
     def _config(self) -> faiss_index.IndexConfig:
-        return self.index_config.resolve(len(self._ids))
+        return self.index_config.resolve(len(self._corpus))
 
     def _key(self, **more: Any) -> str:
         """The index's cache key, or with ``more`` a search's."""
@@ -164,7 +165,7 @@ class DenseRetriever:
         if self.passage_vectors is None:
             return None
         if self._row is None:
-            self._row = {pid: i for i, pid in enumerate(self._ids)}
+            self._row = {pid: i for i, pid in enumerate(passage_ids(self._corpus))}
         row = self._row.get(passage_id)
         index = next((i for i, q in enumerate(queries) if q.id == query_id), None)
         if index is None or row is None:
@@ -203,16 +204,18 @@ class DenseRetriever:
                     # opened again when a later search needs it
                     self._index = None
         rankings = {}
-        ids = self._ids
+        ids = passage_ids(self._corpus)
         # plain Python lists and map(): per-element numpy scalars and per-record generator
         # steps made this loop the slowest part of a warm run (238k records for 2 models x
         # 1190 queries x k=100)
         ranks = range(1, rows.shape[1] + 1)
-        for q, srow, rrow in zip(queries, scores.tolist(), rows.tolist(), strict=True):
-            if -1 in rrow:  # fewer than k passages found: FAISS fills with -1
-                kept = [(s, r) for s, r in zip(srow, rrow, strict=True) if r >= 0]
-                srow, rrow = [s for s, _ in kept], [r for _, r in kept]
-            rankings[q.id] = tuple(map(ScoredPassage, map(ids.__getitem__, rrow), srow, ranks))
+        with no_gc():
+            for q, srow, rrow in zip(queries, scores.tolist(), rows.tolist(), strict=True):
+                if -1 in rrow:  # fewer than k passages found: FAISS fills with -1
+                    kept = [(s, r) for s, r in zip(srow, rrow, strict=True) if r >= 0]
+                    srow, rrow = [s for s, _ in kept], [r for _, r in kept]
+                passages = map(ids.__getitem__, rrow)
+                rankings[q.id] = tuple(map(ScoredPassage, passages, srow, ranks))
         yield Progress(len(queries), len(queries), f"{self.name}: searched")
         return Run(self.name, rankings)
 
@@ -245,8 +248,8 @@ class DenseRetriever:
         exact = faiss_index.ExactIndex(self.passage_vectors)
         _, truth = faiss_index.search(exact, qvecs[sample], k)
         return {
-            "index": self.index_config.resolve(len(self._ids)).kind,
-            "k": int(min(k, len(self._ids))),
+            "index": self._config.kind,
+            "k": int(min(k, len(self._corpus))),
             "recall": faiss_index.recall_at_k(rows[sample], truth),
             "queries": len(sample),
         }
