@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 import mmap
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -136,15 +137,21 @@ def build(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Any:
     return index
 
 
-def recall_at_k(approx: np.ndarray, exact: np.ndarray) -> float:
-    """Mean over queries of |approximate top-k ∩ exact top-k| / |exact top-k| (row ids;
-    -1 fills rows with fewer than k results)."""
-    found = []
-    for a, e in zip(approx.tolist(), exact.tolist(), strict=True):
-        truth = {r for r in e if r >= 0}
+def recall_at_k(found: np.ndarray, exact: np.ndarray, tol: float = 1e-5) -> float:
+    """Mean over queries of the share of the exact top k an approximate search found, with
+    ties counted as found: a result counts when its exact score reaches the k-th exact
+    score (less ``tol``, float32 rounding), the definition of ann-benchmarks (Aumüller,
+    Bernhardsson & Faithfull 2020, Information Systems 87). Comparing row ids instead
+    would count a duplicate passage the index returned in place of an equal one as a
+    miss. ``found``: exact scores of the approximate results; ``exact``: the exact top-k
+    scores; rows padded with NaN where fewer than k exist."""
+    shares = []
+    for f, e in zip(found.tolist(), exact.tolist(), strict=True):
+        truth = [x for x in e if not math.isnan(x)]
         if truth:
-            found.append(len(truth & set(a)) / len(truth))
-    return float(np.mean(found)) if found else 1.0
+            hits = sum(1 for x in f if not math.isnan(x) and x >= truth[-1] - tol)
+            shares.append(min(hits, len(truth)) / len(truth))
+    return float(np.mean(shares)) if shares else 1.0
 
 
 def sample_rows(n: int, m: int = RECALL_SAMPLE, seed: int = 0) -> np.ndarray:

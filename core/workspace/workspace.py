@@ -232,8 +232,8 @@ class Workspace:
             recall = retriever.describe().get("index_recall") if retriever is not None else None
             if recall:
                 notes.append(
-                    f"{spec.name}: {recall['index']} index, recall@{recall['k']} "
-                    f"{recall['recall']:.3f} against exact search ({recall['queries']} queries)"
+                    f"{spec.name}: {recall['index']}, recall@{recall['k']} "
+                    f"{recall['recall']:.3f} vs exact ({recall['queries']} queries)"
                 )
         return notes
 

@@ -232,8 +232,8 @@ def test_the_workspace_notes_what_an_approximate_index_costs(tiny, tmp_path):
     assert ws.index_notes("und") == []
     run(ws.prepare())
     notes = ws.index_notes("und")
-    assert len(notes) == 2 and notes[0].startswith("tiny: hnsw index, recall@20 ")
-    assert notes[0].endswith("against exact search (5 queries)")
+    assert len(notes) == 2 and notes[0].startswith("tiny: hnsw, recall@20 ")
+    assert notes[0].endswith(" vs exact (5 queries)")
     flat = Workspace(WorkspaceConfig(kind="beir", dataset=str(folder), models=(str(tiny),) * 2))
     run(flat.prepare())
     assert flat.index_notes("und") == []  # exact search costs nothing to say
@@ -306,3 +306,13 @@ def test_an_index_added_block_by_block_equals_one_added_at_once(tmp_path, monkey
     blocks = faiss_index.search(faiss_index.build(mapped, config), q, 10)
     np.testing.assert_array_equal(whole[1], blocks[1])
     np.testing.assert_array_equal(whole[0], blocks[0])
+
+
+def test_recall_counts_a_tied_copy_as_found_and_a_lower_score_as_missed():
+    nan = np.nan
+    exact = np.array([[0.9, 0.8, 0.8], [0.7, 0.6, nan]])
+    # query 1: the second 0.8 is another copy of a tied passage: found; query 2: all found
+    assert faiss_index.recall_at_k(np.array([[0.9, 0.8, 0.8], [0.7, 0.6, nan]]), exact) == 1.0
+    # query 1 misses one (0.5 < 0.8); query 2 finds one of two
+    found = np.array([[0.9, 0.8, 0.5], [0.7, 0.1, nan]])
+    assert faiss_index.recall_at_k(found, exact) == pytest.approx((2 / 3 + 1 / 2) / 2)
