@@ -10,8 +10,8 @@ All four look at the top ``k`` of each ranking (``k = 10`` by default).
   (fewer than two items, or one list empty) give NaN; two identical non-empty lists give 1.
   Both are computed here from their pairwise definitions (:func:`_pairwise_taus`) and held
   equal to scipy's by a test on thousands of tied and untied lists: on the at most 2k
-  items of a comparison scipy's per-call overhead (about 1 ms each, and a second to import
-  ``scipy.stats``) was most of a reopened workspace's time to its first query.
+  items of a comparison scipy's per-call overhead and the import of ``scipy.stats`` were
+  most of a reopened workspace's time to its first query (README, "Corpora at scale").
 * **RBO** (rank-biased overlap, Webber, Moffat & Zobel 2010, "A similarity measure for
   indefinite rankings", ACM TOIS 28(4)), extrapolated form RBO_ext for lists S (length l)
   and T (length s <= l), eq. (32)::

@@ -185,8 +185,8 @@ def save(index: Any, path: Path) -> None:
 
 def load(path: Path, config: IndexConfig) -> Any:
     """The index saved at ``path``, memory-mapped where FAISS can (its vectors and graph
-    stay in the file's pages, which the kernel reclaims, instead of anonymous memory: two
-    HNSW graphs of a million passages would otherwise hold about a gigabyte between them);
+    stay in the file's pages, which the kernel reclaims, instead of anonymous memory, where
+    two large graphs would otherwise set the process' peak; README, "Corpora at scale");
     read into memory otherwise. Both give the same results (tests/core/retrieval)."""
     import faiss
 
