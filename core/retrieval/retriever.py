@@ -113,9 +113,9 @@ class DenseRetriever:
     def _config(self) -> faiss_index.IndexConfig:
         return self.index_config.resolve(len(self._corpus))
 
-    def _key(self, **more: Any) -> str:
-        """The index's cache key, or with ``more`` a search's."""
-        return fingerprint({**self._index_meta, **more})
+    def _key(self) -> str:
+        """The index's cache key."""
+        return fingerprint(self._index_meta)
 
     def _ensure_index(self) -> Job[Any]:
         if self._index is None:
@@ -190,7 +190,7 @@ class DenseRetriever:
             raise RuntimeError("prepare() the corpus before searching")
         meta = {**self._index_meta, "queries": queries_fingerprint(queries), "k": k}
         meta["recall"] = RECALL_DEFINITION
-        key = self._key(queries=meta["queries"], k=k, recall=RECALL_DEFINITION)
+        key = fingerprint(meta)
         entry = self.cache.load("search", key, meta) if len(queries) > 1 else None
         if entry is not None:
             scores = np.load(entry / "scores.npy", allow_pickle=False)
