@@ -295,12 +295,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         ray = RayOptions(args.ray or None, args.ray_actors)
     workspace = open_workspace(args)
     qlangs = list(workspace.query_langs) if args.query_langs else []
+    for i in range(len(workspace.specs) if ray is not None else 0):
+        for dlang in workspace.doc_langs:  # before any reading: Ray encodes, not the reader
+            retriever = workspace.retriever(i, dlang)
+            if hasattr(retriever, "ray"):
+                retriever.ray = ray
     for i, spec in enumerate(workspace.specs):
         for dlang in workspace.doc_langs:
-            corpus = run_with_bar(workspace.corpus(dlang), quiet=True)
+            # the first dense model encodes while a new corpus is read: its bar is shown
+            corpus = run_with_bar(workspace.corpus(dlang), quiet=args.quiet)
             retriever = workspace.retriever(i, dlang)
-            if ray is not None and hasattr(retriever, "ray"):
-                retriever.ray = ray
             run_with_bar(retriever.prepare(corpus), quiet=args.quiet)
             print(f"{spec.name}: {dlang} corpus ready ({_index_line(retriever)})", file=sys.stderr)
             if _approximate(retriever):

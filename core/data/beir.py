@@ -26,7 +26,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from clirlens.core.data.store import PassageStore, build_store, open_store, passage_map
+from clirlens.core.data.store import (
+    PassageStore,
+    StoreFeed,
+    build_store,
+    open_store,
+    passage_map,
+)
 from clirlens.core.errors import DataError
 from clirlens.core.hashing import fingerprint
 from clirlens.core.jsonio import parse_json
@@ -113,9 +119,12 @@ def _read_corpus(path: Path, lang: str, counter: _Bytes) -> Job[dict[str, Passag
     return corpus
 
 
-def _stored_corpus(path: Path, lang: str, counter: _Bytes, store_dir: Path) -> Job[PassageStore]:
+def _stored_corpus(
+    path: Path, lang: str, counter: _Bytes, store_dir: Path, feed: StoreFeed | None = None
+) -> Job[PassageStore]:
     """corpus.jsonl as a :class:`PassageStore` in ``store_dir``, read once per version of
-    the file (its path, size and modification time name the store)."""
+    the file (its path, size and modification time name the store); ``feed`` works on the
+    passages while they are read (:func:`~clirlens.core.data.store.build_store`)."""
     st = path.stat()
     key = fingerprint(str(path.resolve()), st.st_size, st.st_mtime_ns, lang)
     target = store_dir / f"beir-{key}.sqlite"
@@ -124,7 +133,9 @@ def _stored_corpus(path: Path, lang: str, counter: _Bytes, store_dir: Path) -> J
         counter.done += st.st_size
         yield Progress(counter.done, counter.total, "corpus store opened")
         return store
-    return (yield from build_store(target, _corpus_records(path, lang, counter), lang))
+    records = _corpus_records(path, lang, counter)
+    source = f"beir:{path.resolve()}:{lang}"
+    return (yield from build_store(target, records, lang, feed=feed, source=source))
 
 
 def _read_queries(path: Path, lang: str, counter: _Bytes) -> Job[dict[str, Query]]:
@@ -176,12 +187,14 @@ def load_beir_job(
     name: str | None = None,
     strict: bool = True,
     store_dir: Path | None = None,
+    feed: StoreFeed | None = None,
 ) -> Job[RetrievalTask]:
     """Read a BEIR folder into a :class:`RetrievalTask` (a generator yielding progress).
 
     ``doc_lang`` defaults to ``query_lang``; ``name`` to ``"beir/{folder name}/{split}"``.
     With ``store_dir`` the corpus is read once into a :class:`PassageStore` there and the
-    task's corpus is that store (nothing of it held in memory); a folder that cannot be
+    task's corpus is that store (nothing of it held in memory), and ``feed`` is given the
+    passages as they are written (when the store is built now); a folder that cannot be
     written falls back to reading the corpus into memory, with one warning.
     """
     path = Path(folder)
@@ -209,7 +222,7 @@ def load_beir_job(
     if store_dir is not None:
         start = counter.done
         try:
-            corpus = yield from _stored_corpus(corpus_f, doc_lang, counter, Path(store_dir))
+            corpus = yield from _stored_corpus(corpus_f, doc_lang, counter, Path(store_dir), feed)
         except (OSError, sqlite3.Error) as exc:
             log.warning(
                 "cannot keep a passage store in %s (%s): reading the corpus into memory",

@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from clirlens.core.data.store import build_store, open_store, passage_map
+from clirlens.core.data.store import StoreFeed, build_store, open_store, passage_map
 from clirlens.core.errors import DataError, UserError
 from clirlens.core.hashing import fingerprint
 from clirlens.core.progress import Job, Throttle
@@ -76,11 +76,13 @@ def load_irds_job(
     query_lang: str | None = None,
     doc_lang: str | None = None,
     store_dir: Path | None = None,
+    feed: StoreFeed | None = None,
 ) -> Job[RetrievalTask]:
     """Read ``name`` into a task (a generator yielding progress; downloads on first use).
     With ``store_dir`` the passages go once into a
     :class:`~clirlens.core.data.store.PassageStore` there (named by the collection, its
-    language and ir_datasets' version) and the task's corpus is that store."""
+    language and ir_datasets' version) and the task's corpus is that store; ``feed`` is
+    given the passages as they are written."""
     check_name(name)
     ds = _irds().load(name)
     q_lang, d_lang = languages(name)
@@ -107,7 +109,9 @@ def load_irds_job(
             corpus = open_store(target)
             if corpus is None:
                 try:
-                    corpus = yield from build_store(target, passages(), d_lang)
+                    corpus = yield from build_store(
+                        target, passages(), d_lang, feed=feed, source=f"irds:{name}:{d_lang}"
+                    )
                 except (OSError, sqlite3.Error) as exc:
                     log.warning(
                         "cannot keep a passage store in %s (%s): reading the corpus into memory",

@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from clirlens.core.errors import DataError
 from clirlens.core.progress import Job
@@ -72,9 +72,32 @@ class _Digest:
         return h.hexdigest()[:32]
 
 
-def build_store(path: Path, items: Iterable[Passage | Progress], lang: str) -> Job[PassageStore]:
+class StoreFeed(Protocol):
+    """Work done on a corpus while it is read into a store (the first model's encoding,
+    :class:`~clirlens.core.retrieval.streaming.StreamEncoder`): told every block of
+    passages as it is written, then the store's fingerprint and size. Both are jobs; their
+    progress is shown against the reading's. ``source`` names what is read (a file, a
+    dataset) the same way from one version of it to the next, so work kept from an
+    interrupted reading can be found again."""
+
+    def begin(self, source: str) -> None: ...
+
+    def add(self, passages: Sequence[Passage]) -> Job[None]: ...
+
+    def end(self, fingerprint: str, n: int) -> Job[None]: ...
+
+
+def build_store(
+    path: Path,
+    items: Iterable[Passage | Progress],
+    lang: str,
+    feed: StoreFeed | None = None,
+    source: str = "",
+) -> Job[PassageStore]:
     """Write the passages of ``items`` (in order; all in ``lang``) to a store at ``path`` and
-    open it (a generator: the :class:`Progress` among ``items`` is passed on).
+    open it (a generator: the :class:`Progress` among ``items`` is passed on). ``feed`` is
+    told ``source`` (default: the store's file name), then every block written and, once
+    the ids are checked, the fingerprint.
 
     A passage id seen twice raises :class:`DataError` (the caller's reader names the line
     first when it can). The file appears only when complete; a cancel or an error removes
@@ -82,7 +105,10 @@ def build_store(path: Path, items: Iterable[Passage | Progress], lang: str) -> J
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
+    _remove_abandoned(path)
     digest = _Digest()
+    if feed is not None:
+        feed.begin(source or path.name)
     con = sqlite3.connect(tmp)
     try:
         con.executescript(
@@ -91,21 +117,25 @@ def build_store(path: Path, items: Iterable[Passage | Progress], lang: str) -> J
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         )
         n = 0
-        rows: list[tuple[str, str | None, str]] = []
+        block: list[Passage] = []
+        last: Progress | None = None
         for p in items:
             if isinstance(p, Progress):
+                last = p
                 yield p
                 continue
             if p.lang != lang:
                 raise DataError(f"passage {p.id!r} is in {p.lang!r}, the store holds {lang!r}")
             digest.add(p)
-            rows.append((p.id, p.title, p.text))
-            if len(rows) >= BLOCK:
-                con.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
-                n += len(rows)
-                rows = []
-        con.executemany("INSERT INTO passages VALUES (?, ?, ?)", rows)
-        n += len(rows)
+            block.append(p)
+            if len(block) >= BLOCK:
+                n += _insert(con, block)
+                if feed is not None:
+                    yield from _against(feed.add(block), last)
+                block = []
+        n += _insert(con, block)
+        if feed is not None and block:
+            yield from _against(feed.add(block), last)
         try:
             con.execute("CREATE UNIQUE INDEX passage_id ON passages (id)")
         except sqlite3.IntegrityError:
@@ -113,6 +143,8 @@ def build_store(path: Path, items: Iterable[Passage | Progress], lang: str) -> J
                 "SELECT id FROM passages GROUP BY id HAVING COUNT(*) > 1 LIMIT 1"
             ).fetchone()
             raise DataError(f"passage id {dup[0]!r} appears twice in the corpus") from None
+        if feed is not None:
+            yield from _against(feed.end(digest.hexdigest(), n), last)
         # every id in row order as one value: a reopened workspace maps its rankings' rows to
         # ids from it, far faster than reading the column row by row
         ids = [pid for (pid,) in con.execute("SELECT id FROM passages ORDER BY rowid")]
@@ -129,6 +161,38 @@ def build_store(path: Path, items: Iterable[Passage | Progress], lang: str) -> J
     con.close()
     os.replace(tmp, path)
     return PassageStore(path)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Temporary files of ``path`` left by processes that are gone (killed while building).
+    POSIX only: there ``kill(pid, 0)`` asks whether a process exists; on Windows it would
+    send a Ctrl-C."""
+    if os.name != "posix":
+        return
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        except OSError:  # another user's process, still running
+            continue
+
+
+def _insert(con: sqlite3.Connection, block: Sequence[Passage]) -> int:
+    con.executemany(
+        "INSERT INTO passages VALUES (?, ?, ?)", [(p.id, p.title, p.text) for p in block]
+    )
+    return len(block)
+
+
+def _against(job: Job[None], reading: Progress | None) -> Job[None]:
+    """``job``'s progress messages on the reading's bar (how much of the input is read)."""
+    for p in job:
+        yield p if reading is None else Progress(reading.done, reading.total, p.message)
 
 
 def open_store(path: Path) -> PassageStore | None:

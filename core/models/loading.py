@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from clirlens.core.errors import ModelError, library_message
+from clirlens.core.memory import no_gc
 from clirlens.core.models.head import Head, read_head
 from clirlens.core.models.spec import ModelSpec
 from clirlens.core.models.st_files import apply_sentence_transformers_config, cap_max_length
@@ -239,6 +240,14 @@ def load_copy(
 
 
 def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
+    # the cyclic GC paused: loading builds a tokenizer's vocabulary (hundreds of thousands
+    # of pieces, parsed from JSON more than once) and imports the model's modules, and the
+    # collector would walk those young objects again and again (README, "Corpora at scale")
+    with no_gc():
+        return _load_now(resolved, device, dtype)
+
+
+def _load_now(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
     import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging

@@ -27,7 +27,8 @@ from clirlens.core.retrieval import index as faiss_index
 from clirlens.core.retrieval.bm25 import BM25Retriever
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.runs import RunRetriever
-from clirlens.core.retrieval.shards import SHARD, encode_corpus
+from clirlens.core.retrieval.shards import encode_corpus, passage_meta
+from clirlens.core.retrieval.streaming import StreamEncoder
 from clirlens.core.types import Passage, Progress, Query, Run, ScoredPassage
 
 # what the recall cached with a search means (index.recall_at_k); a new definition
@@ -108,6 +109,11 @@ class DenseRetriever:
             yield from self._ensure_index()  # built now, while preparing is expected to take time
         # a cached index is opened when a search first needs it; a search that is cached
         # itself (search) needs neither the index nor the query encoder
+
+    def stream_feed(self) -> StreamEncoder | None:
+        """What encodes this model's passage embeddings while a corpus is read into its store
+        (:mod:`clirlens.core.retrieval.streaming`); none when Ray is to encode them."""
+        return StreamEncoder(self.passage_encoder, self.cache) if self.ray is None else None
 
     @property
     def _config(self) -> faiss_index.IndexConfig:
@@ -270,12 +276,6 @@ def _save_search(d: Path, scores: np.ndarray, rows: np.ndarray, recall: Any) -> 
     np.save(d / "scores.npy", np.ascontiguousarray(scores), allow_pickle=False)
     np.save(d / "rows.npy", np.ascontiguousarray(rows), allow_pickle=False)
     (d / "recall.json").write_text(json.dumps(recall))
-
-
-def passage_meta(model_fp: str, corpus_fp: str, n: int) -> dict[str, Any]:
-    """What keys a corpus' passage embeddings: the encoder, the texts and the shard size
-    (shards are encoded apart, so their size is part of how the numbers were made)."""
-    return {"model": model_fp, "corpus": corpus_fp, "role": "passage", "n": n, "shard": SHARD}
 
 
 def make_retriever(

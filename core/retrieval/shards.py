@@ -53,6 +53,12 @@ def shard_ranges(n: int, size: int = SHARD) -> list[tuple[int, int]]:
     return [(a, min(a + size, n)) for a in range(0, n, size)]
 
 
+def passage_meta(model_fp: str, corpus_fp: str, n: int, shard: int = SHARD) -> dict[str, Any]:
+    """What keys a corpus' passage embeddings: the encoder, the texts and the shard size
+    (shards are encoded apart, so their size is part of how the numbers were made)."""
+    return {"model": model_fp, "corpus": corpus_fp, "role": "passage", "n": n, "shard": shard}
+
+
 def _digest(rows: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()
 

@@ -151,8 +151,10 @@ class Workspace:
                 self._xquad.queries(q)
                 self._xquad.passages(d)
 
-    def task(self, query_lang: str, doc_lang: str) -> Job[RetrievalTask]:
-        """The direction's retrieval task, restricted to the subset when one is set."""
+    def task(self, query_lang: str, doc_lang: str, *, stream: bool = False) -> Job[RetrievalTask]:
+        """The direction's retrieval task, restricted to the subset when one is set. With
+        ``stream``, a corpus read into its store now is encoded by the first dense model
+        while it is read (:mod:`clirlens.core.retrieval.streaming`)."""
         self._check_direction(query_lang, doc_lang)
         cfg = self.config
         name = cfg.dataset if cfg.kind == "irds" else Path(cfg.dataset).name
@@ -162,12 +164,14 @@ class Workspace:
             if cfg.subset:
                 task = restrict(task, [p for p in task.corpus if _article(p) < cfg.subset])
         else:
+            feed = self._feed(doc_lang) if stream and not cfg.subset else None
             if cfg.kind == "irds":
                 task = yield from load_irds_job(
                     cfg.dataset,
                     query_lang=query_lang,
                     doc_lang=doc_lang,
                     store_dir=(self.cache or Cache()).root / "corpora",
+                    feed=feed,
                 )
             else:
                 task = yield from load_beir_job(
@@ -176,6 +180,7 @@ class Workspace:
                     query_lang=query_lang,
                     doc_lang=doc_lang,
                     store_dir=(self.cache or Cache()).root / "corpora",
+                    feed=feed,
                 )
             if cfg.subset:
                 task = restrict(task, task.corpus[: cfg.subset])
@@ -187,11 +192,19 @@ class Workspace:
         return task
 
     def corpus(self, doc_lang: str) -> Job[tuple[Passage, ...]]:
-        """The passages of ``doc_lang`` (the subset when one is set), for indexing ahead."""
+        """The passages of ``doc_lang`` (the subset when one is set), for indexing ahead
+        (encoded by the first dense model while they are read, as in :meth:`runs`)."""
         if doc_lang not in self.doc_langs:
             self._check_direction(self.query_langs[0], doc_lang)
-        task = yield from self.task(self.query_langs[0], doc_lang)
+        task = yield from self.task(self.query_langs[0], doc_lang, stream=True)
         return task.corpus
+
+    def _feed(self, doc_lang: str) -> Any:
+        """The first dense model's encoding of a corpus while it is read, if there is one."""
+        dense = next((i for i, s in enumerate(self.specs) if s.kind == "dense"), None)
+        if dense is None:
+            return None
+        return self.retriever(dense, doc_lang).stream_feed()
 
     def retriever(self, model: int, doc_lang: str) -> Any:
         """Model ``model``'s retriever for passages in ``doc_lang`` (made once)."""
@@ -272,7 +285,7 @@ class Workspace:
         key = (query_lang, doc_lang)
         if key in self._runs:
             return self._runs[key]
-        task = yield from self.task(query_lang, doc_lang)
+        task = yield from self.task(query_lang, doc_lang, stream=True)
         k = min(self.config.k, len(task.corpus))
         runs: list[Run] = []
         n = len(self.specs)
