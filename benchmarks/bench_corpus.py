@@ -8,8 +8,11 @@ the one direction: read the corpus, encode it with both models, build the indexe
 every query, compare). Reported per size and code:
 
 * peak RSS; seconds from the start of ``prepare`` until the corpus is read (into the
-  passage store, or into memory before it) and until the first encoded batch; the whole
-  cold preparation;
+  passage store, or into memory before it; since the first model encodes a new corpus while
+  it is read, the store is ready when that model's embeddings are) and until the first
+  encoded batch; the whole cold preparation;
+* the first batch's floor: loading one model in a fresh process and encoding one batch,
+  with no corpus at all (what a first batch costs that no corpus pipeline can save);
 * reopening the prepared workspace (a new process, warm cache): seconds until the first
   query's comparison can be shown;
 * tokenizer throughput: the pipeline's tokenisation of shards against transformers' fast
@@ -187,6 +190,18 @@ def tokenizer_child(model: str, folder: str, n: int) -> None:
     print(json.dumps({"ours": tokens / ours, "batches32": tokens / theirs, "tokens": tokens}))
 
 
+def load_child(model: str) -> None:
+    """Seconds from a fresh process' first import to one encoded batch of 64 texts."""
+    t0 = time.perf_counter()
+    from clirlens.core.models.encoder import Encoder
+    from clirlens.core.models.spec import parse_model_arg
+    from clirlens.core.progress import run
+
+    enc = Encoder(parse_model_arg(model), device="cpu", batch_size=64)
+    run(enc.encode(["a first batch of passages"] * 64, "passage"))
+    print(json.dumps({"load_s": time.perf_counter() - t0}))
+
+
 def measure(code: Path, args: list[str], env_extra: dict | None = None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code), **(env_extra or {})}
     out = subprocess.run(
@@ -253,9 +268,10 @@ def main() -> None:
             print(n, name, json.dumps(rows[-1][2]), flush=True)
     corpus0 = str(work / f"corpus-{sizes[0]}-{lo}-{hi}")
     tok = measure(now, ["--tokenizer", models[0], corpus0, "50000"])
+    load = measure(now, ["--load", models[0]])
     print()
     print(
-        f"{'passages':>10} {'code':>6} {'peak RSS':>10} {'read':>8} {'1st batch':>10} "
+        f"{'passages':>10} {'code':>6} {'peak RSS':>10} {'store':>8} {'1st batch':>10} "
         f"{'cold':>9} {'reopen→1st query':>17}"
     )
     for n, name, r in rows:
@@ -271,6 +287,11 @@ def main() -> None:
             f"{c['first_batch_s']:>8.1f} s "
             f"{c['shown_s']:>7.0f} s {w['shown_s']:>15.1f} s (warm peak {w['rss_mb'] / 1024:.2f} GB)"
         )
+    if "error" not in load:
+        print(
+            f"\nfirst batch's floor: a fresh process loads one model and encodes one batch, "
+            f"no corpus, in {load['load_s']:.1f} s"
+        )
     if "error" not in tok:
         print(
             f"\ntokenizer: pipeline shards {tok['ours'] / 1e3:.0f}k tokens/s, fast tokenizer in "
@@ -282,6 +303,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[4:], sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--load":
+        load_child(sys.argv[2])
     elif len(sys.argv) > 1 and sys.argv[1] == "--tokenizer":
         child_args = sys.argv[2:]
         tokenizer_child(child_args[0], child_args[1], int(child_args[2]))

@@ -26,6 +26,7 @@ def add_parsers(sub: Subcommands) -> None:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from clirlens.core.cli.evaluate import open_workspace
+    from clirlens.core.data.store import passage_map
     from clirlens.core.errors import UserError
     from clirlens.core.progress import run_with_bar
     from clirlens.core.types import Query
@@ -36,8 +37,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     workspace = open_workspace(args)
     doc_lang = workspace.doc_langs[0]
     query_lang = workspace.query_langs[0] if args.query_langs else "und"  # its stemmer (BM25)
-    corpus = run_with_bar(workspace.corpus(doc_lang), quiet=True)
-    by_id = {p.id: p for p in corpus}
+    # the first dense model encodes a new corpus while it is read: its bar is shown
+    corpus = run_with_bar(workspace.corpus(doc_lang), quiet=args.quiet)
+    by_id = passage_map(corpus)  # a stored corpus is looked up by id, not held
     query = Query(FREE_TEXT_ID, " ".join(args.text.split()), query_lang)
     for i, spec in enumerate(workspace.specs):
         retriever = workspace.retriever(i, doc_lang)
