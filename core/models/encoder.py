@@ -79,6 +79,10 @@ class Encoder:
         return self._loaded
 
     @property
+    def is_loaded(self) -> bool:
+        return self._loaded is not None
+
+    @property
     def resolved(self) -> ResolvedModel:
         """The model's files and identity, found without loading the weights (so a warm
         run that finds everything in the cache never loads the model)."""

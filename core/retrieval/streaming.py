@@ -135,6 +135,8 @@ class StreamEncoder:
         if index >= LARGE:  # memory over speed, as for a corpus encoded after reading
             bound_heap()
         trim_heap()
+        if not getattr(self.encoder, "is_loaded", True):  # seconds with nothing else to show
+            yield Progress(0, 0, f"{self.encoder.name}: loading the model to encode while reading")
         job = self.encoder.encode(texts, "passage")
         while True:
             try:

@@ -89,14 +89,15 @@ def test_the_embeddings_encoded_while_reading_are_those_encoded_after(tiny, fold
     seen: list[str] = []
 
     def progress(p):
-        if "while reading" in p.message and not seen:
+        if "while reading" in p.message and len(seen) < 2:
             # the first shard is encoded before the corpus is all read: no store yet
             assert not list(stores.glob("*.sqlite"))
             seen.append(p.message)
 
     stream = StreamEncoder(enc, cache, shard=SHARD)
     task = read(folder, cache, stream, progress)
-    assert seen and seen[0].startswith("encoding passages with tiny (shard 1, while reading)")
+    assert seen[0] == "tiny: loading the model to encode while reading"
+    assert seen[1].startswith("encoding passages with tiny (shard 1, while reading)")
     assert stream.stopped is None and stream.encoded == 4
     streamed = entry(cache, enc, task)
     assert streamed is not None and not list((cache.root / "embeddings").glob(".stream-*"))
