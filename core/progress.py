@@ -48,13 +48,21 @@ def relabel(job: Job[T], label: str | Callable[[str], str]) -> Job[T]:
         def rename(message: str) -> str:
             return f"{label}: {message}" if message else label
 
+    return (yield from mapped(job, lambda p: Progress(p.done, p.total, rename(p.message))))
+
+
+def mapped(job: Job[T], change: Callable[[Progress], Progress | None]) -> Job[T]:
+    """``job`` with each progress record replaced by ``change(record)`` (``None`` drops
+    it). Returns ``job``'s result; closing it closes ``job`` at once, as :func:`relabel`."""
     try:
         while True:
             try:
                 p = next(job)
             except StopIteration as stop:
                 return stop.value
-            yield Progress(p.done, p.total, rename(p.message))
+            changed = change(p)
+            if changed is not None:
+                yield changed
     finally:
         job.close()
 

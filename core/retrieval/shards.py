@@ -37,7 +37,7 @@ import numpy as np
 
 from clirlens.core.errors import UserError
 from clirlens.core.memory import bound_heap, trim_heap
-from clirlens.core.progress import Job
+from clirlens.core.progress import Job, mapped
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.index import release
 from clirlens.core.types import Passage, Progress
@@ -227,15 +227,12 @@ def encode_corpus(
         trim_heap()  # the previous shard's texts, token ids and tensors are free by now
         a, b = ranges[index]
         texts = [encoder.passage_text(p) for p in corpus[a:b]]
-        job = encoder.encode(texts, "passage")
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                rows = stop.value
-                break
-            yield Progress(a + p.done, n, f"{p.message} (shard {index + 1}/{len(ranges)})")
-        del texts, job
+        label = f"(shard {index + 1}/{len(ranges)})"
+        rows = yield from mapped(
+            encoder.encode(texts, "passage"),
+            lambda p, a=a, label=label: Progress(a + p.done, n, f"{p.message} {label}"),
+        )
+        del texts
         if partial is not None:
             try:
                 partial.write(index, rows)

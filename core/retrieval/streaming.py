@@ -39,7 +39,7 @@ import numpy as np
 
 from clirlens.core.hashing import fingerprint
 from clirlens.core.memory import bound_heap, trim_heap
-from clirlens.core.progress import Job
+from clirlens.core.progress import Job, mapped
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.shards import (
     LARGE,
@@ -89,9 +89,13 @@ class StreamEncoder:
         except Exception as exc:  # an optimisation: the encoding after reading reports it
             self._stop(exc)
 
-    def add(self, passages: Sequence[Passage]) -> Job[None]:
+    def add(self, passages: Sequence[Passage], expected: int | None = None) -> Job[None]:
         if self.stopped is not None:
             return
+        if expected is not None and expected > LARGE * self.shard:
+            # memory over speed, decided as for a corpus encoded after reading, from the
+            # first shard on: batches encoded before would leave their fragments in the heap
+            bound_heap()
         self._buffer.extend(passages)
         while len(self._buffer) >= self.shard and self.stopped is None:
             chunk, self._buffer = self._buffer[: self.shard], self._buffer[self.shard :]
@@ -132,21 +136,17 @@ class StreamEncoder:
         if kept is not None and kept["texts"] == texts_hash and self._intact(index, kept):
             self._done[index] = kept
             return
-        if index >= LARGE:  # memory over speed, as for a corpus encoded after reading
+        if index >= LARGE:  # the size could not be told beforehand: it can now
             bound_heap()
         trim_heap()
         if not getattr(self.encoder, "is_loaded", True):  # seconds with nothing else to show
             yield Progress(0, 0, f"{self.encoder.name}: loading the model to encode while reading")
-        job = self.encoder.encode(texts, "passage")
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                rows = stop.value
-                break
-            if p.done > 0:  # the shard's first batch is encoded
-                yield Progress(p.done, p.total, f"{p.message} (shard {index + 1}, while reading)")
-        del texts, job
+        label = f"(shard {index + 1}, while reading)"
+        rows = yield from mapped(  # from the shard's first batch encoded on
+            self.encoder.encode(texts, "passage"),
+            lambda p: Progress(p.done, p.total, f"{p.message} {label}") if p.done else None,
+        )
+        del texts
         assert self.dir is not None
         self.dir.mkdir(parents=True, exist_ok=True)
         target = self._shard_file(index)

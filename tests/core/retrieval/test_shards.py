@@ -26,7 +26,7 @@ from clirlens.core.retrieval.retriever import DenseRetriever
 from clirlens.core.retrieval.shards import PartialEntry, encode_corpus, shard_ranges
 from clirlens.core.types import Passage, Query
 
-from ..tiny_models import WORDS, make_tiny_bert
+from ..tiny_models import WORDS
 
 
 def corpus(n: int) -> tuple[Passage, ...]:
@@ -34,15 +34,6 @@ def corpus(n: int) -> tuple[Passage, ...]:
     return tuple(
         Passage(f"d{i}", " ".join(rng.choice(WORDS[:30], size=rng.integers(3, 40))), "en")
         for i in range(n)
-    )
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_bert(
-        tmp_path_factory.mktemp("m") / "tiny",
-        seed=5,
-        sentence_transformers={"pooling": "mean", "normalize": True},
     )
 
 

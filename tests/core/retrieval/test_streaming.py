@@ -28,35 +28,15 @@ from clirlens.core.retrieval.streaming import StreamEncoder
 from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.core.workspace.workspace import Workspace
 
-from ..tiny_models import make_tiny_bert
-from .test_shards import corpus, encoder
+from .test_shards import _beir_folder, corpus, encoder
 
 N = 130
 SHARD = 40
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_bert(
-        tmp_path_factory.mktemp("m") / "tiny",
-        seed=5,
-        sentence_transformers={"pooling": "mean", "normalize": True},
-    )
-
-
 @pytest.fixture
 def folder(tmp_path):
-    docs = corpus(N)
-    folder = tmp_path / "beir"
-    (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_text(
-        "".join(json.dumps({"_id": p.id, "text": p.text}) + "\n" for p in docs)
-    )
-    (folder / "queries.jsonl").write_text(
-        "".join(json.dumps({"_id": f"q{i}", "text": docs[i].text}) + "\n" for i in range(6))
-    )
-    (folder / "qrels" / "test.tsv").write_text("".join(f"q{i}\td{i}\t1\n" for i in range(6)))
-    return folder
+    return _beir_folder(tmp_path, corpus(N))
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +54,14 @@ def reading(folder, cache: Cache, enc):
     return load_beir_job(
         folder, store_dir=cache.root / "corpora", feed=StreamEncoder(enc, cache, SHARD)
     )
+
+
+def cancel_at(job, message: str) -> None:
+    """Drive ``job`` until a progress message holds ``message``, then Cancel it."""
+    for p in job:
+        if message in p.message:
+            break
+    job.close()
 
 
 def entry(cache: Cache, enc, task) -> np.ndarray | None:
@@ -112,11 +100,7 @@ def test_the_embeddings_encoded_while_reading_are_those_encoded_after(tiny, fold
 def test_a_cancelled_reading_resumes_at_the_first_shard_it_had_not_encoded(tiny, folder, tmp_path):
     enc = encoder(tiny)
     cache = Cache(tmp_path / "c")
-    job = reading(folder, cache, enc)
-    for p in job:
-        if "shard 3, while reading" in p.message:
-            break
-    job.close()  # Cancel while shard 3 is encoded
+    cancel_at(reading(folder, cache, enc), "shard 3, while reading")  # while shard 3 encodes
     assert not list((cache.root / "corpora").glob("*.sqlite"))  # the store is not half there
     stream = StreamEncoder(enc, cache, shard=SHARD)
     messages: list[str] = []
@@ -131,11 +115,7 @@ def test_a_cancelled_reading_resumes_at_the_first_shard_it_had_not_encoded(tiny,
 def test_a_changed_shard_is_encoded_again(tiny, folder, tmp_path):
     enc = encoder(tiny)
     cache = Cache(tmp_path / "c")
-    job = reading(folder, cache, enc)
-    for p in job:
-        if "shard 3, while reading" in p.message:
-            break
-    job.close()
+    cancel_at(reading(folder, cache, enc), "shard 3, while reading")
     lines = (folder / "corpus.jsonl").read_text().splitlines()
     lines[45] = json.dumps({"_id": "d45", "text": "an edited passage in shard two"})
     (folder / "corpus.jsonl").write_text("\n".join(lines) + "\n")
