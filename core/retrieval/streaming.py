@@ -52,6 +52,7 @@ from clirlens.core.retrieval.shards import (
 from clirlens.core.types import Passage, Progress
 
 log = logging.getLogger(__name__)
+WHILE = "while reading the corpus"
 
 
 def _texts_digest(texts: Sequence[str]) -> str:
@@ -140,11 +141,12 @@ class StreamEncoder:
             bound_heap()
         trim_heap()
         if not getattr(self.encoder, "is_loaded", True):  # seconds with nothing else to show
-            yield Progress(0, 0, f"{self.encoder.name}: loading the model to encode while reading")
-        label = f"(shard {index + 1}, while reading)"
-        rows = yield from mapped(  # from the shard's first batch encoded on
+            yield Progress(0, 0, f"{self.encoder.name}: loading the model to encode {WHILE}")
+        # from the shard's first batch on, under one message for every shard: shown on the
+        # reading's bar, whose rate across shards gives the time left
+        rows = yield from mapped(
             self.encoder.encode(texts, "passage"),
-            lambda p: Progress(p.done, p.total, f"{p.message} {label}") if p.done else None,
+            lambda p: Progress(p.done, p.total, f"{p.message} {WHILE}") if p.done else None,
         )
         del texts
         assert self.dir is not None

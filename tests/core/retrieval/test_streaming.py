@@ -24,7 +24,7 @@ from clirlens.core.hashing import fingerprint
 from clirlens.core.progress import run
 from clirlens.core.retrieval.cache import Cache
 from clirlens.core.retrieval.shards import cached, encode_corpus, passage_meta
-from clirlens.core.retrieval.streaming import StreamEncoder
+from clirlens.core.retrieval.streaming import WHILE, StreamEncoder
 from clirlens.core.workspace.config import WorkspaceConfig
 from clirlens.core.workspace.workspace import Workspace
 
@@ -49,17 +49,12 @@ def read(folder, cache: Cache, feed, on_progress=None):
     return run(job, on_progress)
 
 
-def reading(folder, cache: Cache, enc):
-    """A reading with encoding, to be driven (and cancelled) by the test."""
-    return load_beir_job(
-        folder, store_dir=cache.root / "corpora", feed=StreamEncoder(enc, cache, SHARD)
-    )
-
-
-def cancel_at(job, message: str) -> None:
-    """Drive ``job`` until a progress message holds ``message``, then Cancel it."""
+def cancel_in_shard(folder, cache: Cache, enc, shard: int) -> None:
+    """Read with encoding and Cancel while shard ``shard`` (from 1) is encoded."""
+    feed = StreamEncoder(enc, cache, SHARD)
+    job = load_beir_job(folder, store_dir=cache.root / "corpora", feed=feed)
     for p in job:
-        if message in p.message:
+        if feed.encoded == shard - 1 and WHILE in p.message and "encoding" in p.message:
             break
     job.close()
 
@@ -84,8 +79,10 @@ def test_the_embeddings_encoded_while_reading_are_those_encoded_after(tiny, fold
 
     stream = StreamEncoder(enc, cache, shard=SHARD)
     task = read(folder, cache, stream, progress)
-    assert seen[0] == "tiny: loading the model to encode while reading"
-    assert seen[1].startswith("encoding passages with tiny (shard 1, while reading)")
+    assert seen == [
+        "tiny: loading the model to encode while reading the corpus",
+        "encoding passages with tiny while reading the corpus",
+    ]
     assert stream.stopped is None and stream.encoded == 4
     streamed = entry(cache, enc, task)
     assert streamed is not None and not list((cache.root / "embeddings").glob(".stream-*"))
@@ -100,13 +97,11 @@ def test_the_embeddings_encoded_while_reading_are_those_encoded_after(tiny, fold
 def test_a_cancelled_reading_resumes_at_the_first_shard_it_had_not_encoded(tiny, folder, tmp_path):
     enc = encoder(tiny)
     cache = Cache(tmp_path / "c")
-    cancel_at(reading(folder, cache, enc), "shard 3, while reading")  # while shard 3 encodes
+    cancel_in_shard(folder, cache, enc, 3)
     assert not list((cache.root / "corpora").glob("*.sqlite"))  # the store is not half there
     stream = StreamEncoder(enc, cache, shard=SHARD)
-    messages: list[str] = []
-    task = read(folder, cache, stream, lambda p: messages.append(p.message))
+    task = read(folder, cache, stream)
     assert stream.encoded == 2  # shards 3 and 4; 1 and 2 were kept
-    assert not any("shard 1," in m or "shard 2," in m for m in messages)
     clean = Cache(tmp_path / "clean")
     read(folder, clean, StreamEncoder(enc, clean, shard=SHARD))
     np.testing.assert_array_equal(entry(cache, enc, task), entry(clean, enc, task))
@@ -115,7 +110,7 @@ def test_a_cancelled_reading_resumes_at_the_first_shard_it_had_not_encoded(tiny,
 def test_a_changed_shard_is_encoded_again(tiny, folder, tmp_path):
     enc = encoder(tiny)
     cache = Cache(tmp_path / "c")
-    cancel_at(reading(folder, cache, enc), "shard 3, while reading")
+    cancel_in_shard(folder, cache, enc, 3)
     lines = (folder / "corpus.jsonl").read_text().splitlines()
     lines[45] = json.dumps({"_id": "d45", "text": "an edited passage in shard two"})
     (folder / "corpus.jsonl").write_text("\n".join(lines) + "\n")
@@ -175,7 +170,7 @@ KILLED = textwrap.dedent(
     from clirlens.core.data.beir import load_beir_job
     from clirlens.core.progress import run
     from clirlens.core.retrieval.cache import Cache
-    from clirlens.core.retrieval.streaming import StreamEncoder
+    from clirlens.core.retrieval.streaming import WHILE, StreamEncoder
     sys.path.insert(0, sys.argv[4])
     from tests.core.retrieval.test_shards import encoder
     store.BLOCK = 10
