@@ -177,7 +177,7 @@ KILLED = textwrap.dedent(
     cache = Cache(sys.argv[2])
     feed = StreamEncoder(encoder(sys.argv[1]), cache, shard=20)
     job = load_beir_job(sys.argv[3], store_dir=cache.root / "corpora", feed=feed)
-    run(job, lambda p: time.sleep(0.05))
+    run(job, lambda p: time.sleep(0.2))
     """
 )
 
