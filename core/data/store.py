@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol, overload
 
 from clirlens.core.errors import DataError
-from clirlens.core.progress import Job
+from clirlens.core.progress import Job, mapped
 from clirlens.core.types import Passage, Progress
 
 BLOCK = 8192  # rows per range query when iterating
@@ -80,10 +80,10 @@ class StoreFeed(Protocol):
     """Work done on a corpus while it is read into a store (the first model's encoding,
     :class:`~clirlens.core.retrieval.streaming.StreamEncoder`): told every block of
     passages as it is written, then the store's fingerprint and size. Both are jobs; their
-    progress is shown against the reading's, and ``expected`` is how many passages the
-    reading's progress so far suggests the corpus holds (``None``: it cannot tell). ``source`` names what is read (a file, a
-    dataset) the same way from one version of it to the next, so work kept from an
-    interrupted reading can be found again."""
+    progress is shown against the reading's. ``expected`` is how many passages the
+    reading's progress so far suggests the corpus holds (``None``: it cannot tell);
+    ``source`` names what is read (a file, a dataset) the same way from one version of it
+    to the next, so work kept from an interrupted reading can be found again."""
 
     def begin(self, source: str) -> None: ...
 
@@ -203,8 +203,9 @@ def _expected(n: int, reading: Progress | None) -> int | None:
 
 def _against(job: Job[None], reading: Progress | None) -> Job[None]:
     """``job``'s progress messages on the reading's bar (how much of the input is read)."""
-    for p in job:
-        yield p if reading is None else Progress(reading.done, reading.total, p.message)
+    if reading is None:
+        return (yield from job)
+    return (yield from mapped(job, lambda p: Progress(reading.done, reading.total, p.message)))
 
 
 def open_store(path: Path) -> PassageStore | None:
