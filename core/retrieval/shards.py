@@ -59,7 +59,8 @@ def passage_meta(model_fp: str, corpus_fp: str, n: int, shard: int = SHARD) -> d
     return {"model": model_fp, "corpus": corpus_fp, "role": "passage", "n": n, "shard": shard}
 
 
-def _digest(rows: np.ndarray) -> str:
+def rows_digest(rows: np.ndarray) -> str:
+    """SHA-256 of embedding rows (what a shard's manifest records)."""
     return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()
 
 
@@ -116,7 +117,7 @@ class PartialEntry:
             return
         for i, h in recorded.items():  # a shard counts only if its rows still match
             a, b = self.ranges[i]
-            if _digest(self._array[a:b]) == h:
+            if rows_digest(self._array[a:b]) == h:
                 self.done[i] = h
             release(self._array)
         if len(self.done) < len(recorded):
@@ -139,7 +140,7 @@ class PartialEntry:
             )
         self._array[a:b] = vectors
         self._array.flush()
-        self.done[index] = _digest(self._array[a:b])
+        self.done[index] = rows_digest(self._array[a:b])
         release(self._array)  # written and flushed: no need to keep it resident
         tmp = self.dir / "manifest.json.tmp"
         with tmp.open("w") as fh:

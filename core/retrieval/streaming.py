@@ -45,9 +45,9 @@ from clirlens.core.retrieval.shards import (
     LARGE,
     SHARD,
     PartialEntry,
-    _digest,
     cached,
     passage_meta,
+    rows_digest,
 )
 from clirlens.core.types import Passage, Progress
 
@@ -155,13 +155,15 @@ class StreamEncoder:
         tmp = target.with_suffix(".tmp.npy")
         np.save(tmp, rows, allow_pickle=False)
         os.replace(tmp, target)
-        self._done[index] = {"texts": texts_hash, "rows": _digest(rows)}
+        self._done[index] = {"texts": texts_hash, "rows": rows_digest(rows)}
         self.encoded += 1
         self._write_manifest()
 
     def _intact(self, index: int, record: dict[str, str]) -> bool:
         try:
-            return _digest(np.load(self._shard_file(index), allow_pickle=False)) == record["rows"]
+            return (
+                rows_digest(np.load(self._shard_file(index), allow_pickle=False)) == record["rows"]
+            )
         except (OSError, ValueError):
             return False
 
