@@ -10,6 +10,8 @@
   to get it.
 * The same model (source, revision, device) loaded twice in one process is reused; weights
   are kept in fp32 (bf16 encoders share them: see the encoder's notes).
+* A tokenizer built once is kept, pickled, under the cache folder's ``tokenizers/`` and
+  loaded from there while its files and the library versions stay the same (tokcache.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from clirlens.core.memory import no_gc
 from clirlens.core.models.head import Head, read_head
 from clirlens.core.models.spec import ModelSpec
 from clirlens.core.models.st_files import apply_sentence_transformers_config, cap_max_length
+from clirlens.core.models.tokcache import cached_tokenizer
 from clirlens.core.paths import cache_dir
 
 # Files an encoder needs from a hub snapshot; *.bin only when no safetensors exist.
@@ -226,7 +229,7 @@ def load(
             cached = _CACHE[key]
             # same weights, possibly other conventions (e.g. a preset bound to a folder)
             return LoadedModel(resolved, cached.tokenizer, cached.model, dev, dtype, cached.head)
-        loaded = _load_uncached(resolved, dev, dtype)
+        loaded = _load_uncached(resolved, dev, dtype, memo_dir)
         _CACHE[key] = loaded
         return loaded
 
@@ -236,18 +239,20 @@ def load_copy(
 ) -> LoadedModel:
     """A private copy of ``spec``'s tokenizer and model (not shared with any encoder): what
     a training run changes without touching the weights others read."""
-    return _load_uncached(resolve(spec, memo_dir), pick_device(device), dtype)
+    return _load_uncached(resolve(spec, memo_dir), pick_device(device), dtype, memo_dir)
 
 
-def _load_uncached(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
+def _load_uncached(
+    resolved: ResolvedModel, device: str, dtype: str, memo_dir: Path | None = None
+) -> LoadedModel:
     # the cyclic GC paused: loading builds a tokenizer's vocabulary (hundreds of thousands
     # of pieces, parsed from JSON more than once) and imports the model's modules, and the
     # collector would walk those young objects again and again (README, "Corpora at scale")
     with no_gc():
-        return _load_now(resolved, device, dtype)
+        return _load_now(resolved, device, dtype, (memo_dir or cache_dir()) / "tokenizers")
 
 
-def _load_now(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
+def _load_now(resolved: ResolvedModel, device: str, dtype: str, tokenizers: Path) -> LoadedModel:
     import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -255,7 +260,9 @@ def _load_now(resolved: ResolvedModel, device: str, dtype: str) -> LoadedModel:
     hf_logging.disable_progress_bar()  # our own progress reporting, not tqdm on stderr
     path = resolved.path
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        tokenizer = cached_tokenizer(
+            path, tokenizers, lambda: AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        )
     except Exception as exc:
         raise ModelError(
             f"model {resolved.spec.source!r}: cannot load its tokenizer from {path} "
