@@ -12,9 +12,11 @@ every query, compare). Reported per size and code:
   it is read, the store is ready when that model's embeddings are) and until the first
   encoded batch; the whole cold preparation;
 * the first batch's floor: loading one model in a fresh process and encoding one batch,
-  with no corpus at all (what a first batch costs that no corpus pipeline can save), and
-  the first batch of the largest corpus with the models already loaded (a second workspace
-  opened in the application);
+  with no corpus at all (what a first batch costs that no corpus pipeline can save), with
+  its tokenizer built from the files and then from the tokenizer cache, and how much of it
+  is importing torch and transformers; the first batch of the largest corpus in a fresh
+  process with the models used before (their tokenizers cached) but the corpus not read;
+  and with the models already loaded (a second workspace opened in the application);
 * reopening the prepared workspace (a new process, warm cache): seconds until the first
   query's comparison can be shown;
 * tokenizer throughput: the pipeline's tokenisation of shards against transformers' fast
@@ -192,16 +194,44 @@ def tokenizer_child(model: str, folder: str, n: int) -> None:
     print(json.dumps({"ours": tokens / ours, "batches32": tokens / theirs, "tokens": tokens}))
 
 
-def load_child(model: str) -> None:
-    """Seconds from a fresh process' first import to one encoded batch of 64 texts."""
+def load_child(model: str, memo: str) -> None:
+    """Seconds from a fresh process' first import to one encoded batch of 64 texts, and of
+    that the imports of torch, transformers and the model's classes; ``memo`` is the cache
+    folder (its ``tokenizers/`` holds the built tokenizer after the first run)."""
     t0 = time.perf_counter()
+    import torch  # noqa: F401
+    import transformers.models.xlm_roberta.modeling_xlm_roberta  # noqa: F401  (the tiny models)
+
+    imports = time.perf_counter() - t0
     from clirlens.core.models.encoder import Encoder
     from clirlens.core.models.spec import parse_model_arg
     from clirlens.core.progress import run
 
-    enc = Encoder(parse_model_arg(model), device="cpu", batch_size=64)
+    enc = Encoder(parse_model_arg(model), device="cpu", batch_size=64, memo_dir=Path(memo))
     run(enc.encode(["a first batch of passages"] * 64, "passage"))
-    print(json.dumps({"load_s": time.perf_counter() - t0}))
+    print(json.dumps({"load_s": time.perf_counter() - t0, "imports_s": imports}))
+
+
+def first_batch_child(folder: str, models: list[str], cache: str) -> None:
+    """Seconds from ``prepare`` in a fresh process to the first encoded batch of a corpus
+    not read before (``cache`` holds only what earlier runs of the models left: the weight
+    hashes and the built tokenizers); the reading is cancelled after that batch."""
+    from clirlens.core.retrieval.cache import Cache
+    from clirlens.core.workspace.config import WorkspaceConfig
+    from clirlens.core.workspace.workspace import Workspace
+
+    config = WorkspaceConfig(
+        kind="beir", dataset=folder, models=tuple(models), k=100, device="cpu", batch_size=64
+    )
+    workspace = Workspace(config, cache=Cache(cache))
+    t0 = time.perf_counter()
+    job = workspace.prepare()
+    for p in job:
+        if "encoding passages" in p.message and p.done > 0:
+            break
+    first = time.perf_counter() - t0
+    job.close()
+    print(json.dumps({"first_batch_s": first}))
 
 
 def warm_first_batch_child(folder: str, models: list[str], cache: str) -> None:
@@ -296,10 +326,21 @@ def main() -> None:
             print(n, name, json.dumps(rows[-1][2]), flush=True)
     corpus0 = str(work / f"corpus-{sizes[0]}-{lo}-{hi}")
     tok = measure(now, ["--tokenizer", models[0], corpus0, "50000"])
-    load = measure(now, ["--load", models[0]])
+    memo = Path(tempfile.mkdtemp(prefix="clirlens-bench-memo-"))
+    load = measure(now, ["--load", models[0], str(memo)])  # the tokenizer built from its files
+    load_again = measure(now, ["--load", models[0], str(memo)])  # ... and from the cache
+    shutil.rmtree(memo, ignore_errors=True)
     largest = work / f"corpus-{sizes[-1]}-{lo}-{hi}"
     scratch = Path(tempfile.mkdtemp(prefix="clirlens-bench-first-"))
     warm_first = measure(now, ["--warm-first", str(largest), str(scratch), *models])
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()  # what the cold run of the largest corpus left of the models, no corpus
+    used = work / f"cache-now-{sizes[-1]}-{lo}-{hi}"
+    if (used / "tokenizers").is_dir():
+        shutil.copytree(used / "tokenizers", scratch / "tokenizers")
+    if (used / "weight-hashes.json").is_file():
+        shutil.copy(used / "weight-hashes.json", scratch)
+    fresh_first = measure(now, ["--first", str(largest), str(scratch), *models])
     shutil.rmtree(scratch, ignore_errors=True)
     print()
     print(
@@ -319,10 +360,19 @@ def main() -> None:
             f"{c['first_batch_s']:>8.1f} s "
             f"{c['shown_s']:>7.0f} s {w['shown_s']:>15.1f} s (warm peak {w['rss_mb'] / 1024:.2f} GB)"
         )
-    if "error" not in load:
+    if "error" not in load and "error" not in load_again:
         print(
             f"\nfirst batch's floor: a fresh process loads one model and encodes one batch, "
-            f"no corpus, in {load['load_s']:.1f} s"
+            f"no corpus, in {load['load_s']:.1f} s with the tokenizer built from its files, "
+            f"{load_again['load_s']:.1f} s with it from the tokenizer cache "
+            f"({load['load_s'] / load_again['load_s']:.2f}x); of that, importing torch, "
+            f"transformers and the model's classes takes {load_again['imports_s']:.1f} s"
+        )
+    if "error" not in fresh_first:
+        print(
+            f"first batch of the {sizes[-1]:,}-passage corpus in a fresh process, the models "
+            f"used before (tokenizers cached), the corpus not: "
+            f"{fresh_first['first_batch_s']:.2f} s"
         )
     if "error" not in warm_first:
         print(
@@ -342,8 +392,10 @@ if __name__ == "__main__":
         child(sys.argv[2], sys.argv[4:], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--warm-first":
         warm_first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--first":
+        first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--load":
-        load_child(sys.argv[2])
+        load_child(sys.argv[2], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--tokenizer":
         child_args = sys.argv[2:]
         tokenizer_child(child_args[0], child_args[1], int(child_args[2]))

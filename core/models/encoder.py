@@ -34,6 +34,7 @@ from clirlens.core.errors import ModelError
 from clirlens.core.models.head import read_head
 from clirlens.core.models.loading import LoadedModel, ResolvedModel, load, resolve
 from clirlens.core.models.spec import ModelSpec, Role
+from clirlens.core.models.tokcache import tokenizer_lock
 from clirlens.core.progress import Job, Throttle
 from clirlens.core.types import Passage, Progress, TokenStates
 
@@ -255,14 +256,16 @@ class Encoder:
         tokenizer's per-text records (tokens, offsets, overflow) are freed chunk by chunk —
         together they were most of an encoding job's memory on long passages."""
         out: list[np.ndarray] = []
+        tok = self.loaded.tokenizer
         for start in range(0, len(texts), TOKENIZE_CHUNK):
-            enc = self.loaded.tokenizer(
-                texts[start : start + TOKENIZE_CHUNK],
-                truncation=True,
-                max_length=self.spec.max_length,
-                padding=False,
-                return_attention_mask=False,
-            )
+            with tokenizer_lock(tok):  # shared with encoders of the same tokenizer files
+                enc = tok(
+                    texts[start : start + TOKENIZE_CHUNK],
+                    truncation=True,
+                    max_length=self.spec.max_length,
+                    padding=False,
+                    return_attention_mask=False,
+                )
             out += [np.asarray(x, dtype=np.int32) for x in enc["input_ids"]]
         return out
 
@@ -316,15 +319,16 @@ class Encoder:
         with torch.inference_mode(), self._autocast(enabled=packed is None):
             for start in range(0, len(texts), self.batch_size):
                 batch = [int(i) for i in order[start : start + self.batch_size]]
-                enc = tok(
-                    [prefix + texts[i] for i in batch],
-                    truncation=True,
-                    max_length=self.spec.max_length,
-                    padding=True,
-                    return_offsets_mapping=True,
-                    return_special_tokens_mask=True,
-                    return_tensors="pt",
-                )
+                with tokenizer_lock(tok):
+                    enc = tok(
+                        [prefix + texts[i] for i in batch],
+                        truncation=True,
+                        max_length=self.spec.max_length,
+                        padding=True,
+                        return_offsets_mapping=True,
+                        return_special_tokens_mask=True,
+                        return_tensors="pt",
+                    )
                 if packed is not None:
                     lengths = enc["attention_mask"].sum(1).tolist()
                     seqs = [enc["input_ids"][r, :n].tolist() for r, n in enumerate(lengths)]
@@ -352,7 +356,8 @@ class Encoder:
     ) -> TokenStates:
         length = int(enc["attention_mask"][row].sum())
         ids = enc["input_ids"][row][:length].tolist()
-        tokens = tuple(self.loaded.tokenizer.convert_ids_to_tokens(ids))
+        with tokenizer_lock(self.loaded.tokenizer):
+            tokens = tuple(self.loaded.tokenizer.convert_ids_to_tokens(ids))
         offsets, special = [], []
         plen = len(prefix)
         for tok, (s, e), sp in zip(

@@ -11,7 +11,8 @@
 * The same model (source, revision, device) loaded twice in one process is reused; weights
   are kept in fp32 (bf16 encoders share them: see the encoder's notes).
 * A tokenizer built once is kept, pickled, under the cache folder's ``tokenizers/`` and
-  loaded from there while its files and the library versions stay the same (tokcache.py).
+  loaded from there while its files and the library versions stay the same; models whose
+  tokenizer files are the same share one tokenizer in the process (tokcache.py).
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def load(
             cached = _CACHE[key]
             # same weights, possibly other conventions (e.g. a preset bound to a folder)
             return LoadedModel(resolved, cached.tokenizer, cached.model, dev, dtype, cached.head)
-        loaded = _load_uncached(resolved, dev, dtype, memo_dir)
+        loaded = _load_uncached(resolved, dev, dtype, memo_dir, share=True)
         _CACHE[key] = loaded
         return loaded
 
@@ -243,16 +244,22 @@ def load_copy(
 
 
 def _load_uncached(
-    resolved: ResolvedModel, device: str, dtype: str, memo_dir: Path | None = None
+    resolved: ResolvedModel,
+    device: str,
+    dtype: str,
+    memo_dir: Path | None = None,
+    share: bool = False,
 ) -> LoadedModel:
     # the cyclic GC paused: loading builds a tokenizer's vocabulary (hundreds of thousands
     # of pieces, parsed from JSON more than once) and imports the model's modules, and the
     # collector would walk those young objects again and again (README, "Corpora at scale")
     with no_gc():
-        return _load_now(resolved, device, dtype, (memo_dir or cache_dir()) / "tokenizers")
+        return _load_now(resolved, device, dtype, (memo_dir or cache_dir()) / "tokenizers", share)
 
 
-def _load_now(resolved: ResolvedModel, device: str, dtype: str, tokenizers: Path) -> LoadedModel:
+def _load_now(
+    resolved: ResolvedModel, device: str, dtype: str, tokenizers: Path, share: bool
+) -> LoadedModel:
     import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -261,14 +268,20 @@ def _load_now(resolved: ResolvedModel, device: str, dtype: str, tokenizers: Path
     path = resolved.path
     try:
         tokenizer = cached_tokenizer(
-            path, tokenizers, lambda: AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+            path,
+            tokenizers,
+            lambda: AutoTokenizer.from_pretrained(path, trust_remote_code=False),
+            share=share,  # a private copy for training (load_copy)
+            variant=resolved.spec.lowercase,
+            prepare=lambda tok: fix_letter_case(tok, resolved.spec.lowercase),
         )
+    except ModelError:
+        raise
     except Exception as exc:
         raise ModelError(
             f"model {resolved.spec.source!r}: cannot load its tokenizer from {path} "
             f"({library_message(exc)})"
         ) from None
-    fix_letter_case(tokenizer, resolved.spec.lowercase)
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # its tables of missing weights: checked below instead
     try:

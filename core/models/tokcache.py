@@ -14,6 +14,13 @@ the last of those steps (README, "Corpora at scale", for the measured times).
   types) and a few containers, so a file planted in the cache folder cannot name a function
   to run. Anything else, or a damaged file, is ignored: the tokenizer is built from its
   files and the cache entry written again.
+* **One copy per process.** Models fine-tuned from one base (two XLM-R retrievers, a
+  teacher and the student distilled from it) ship the same tokenizer files. A tokenizer
+  whose files have the same content as one already loaded (and whose letter case is pinned
+  the same way) is that tokenizer: an XLM-R tokenizer holds a few hundred MB, most of it
+  the Rust Unigram model's trie. Callers that change it take a private copy
+  (``share=False``); callers that run it from several threads hold :func:`tokenizer_lock`,
+  since a fast tokenizer's call sets its truncation on the shared Rust object.
 * **The same tokenizer.** Pickling keeps the object's whole state (the Rust tokenizer is
   serialised by the ``tokenizers`` package itself), so ids, offsets, special tokens and
   ``save_pretrained`` are those of the tokenizer built from the files
@@ -22,12 +29,14 @@ the last of those steps (README, "Corpora at scale", for the measured times).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import logging
 import os
 import pickle
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,31 +48,60 @@ _BUILTINS = {"set", "frozenset", "slice", "complex", "bytearray", "object"}
 _MAX_FILE = 256 << 20  # a tokenizer file is tens of MB at most; larger ones are not hashed
 
 
-def cached_tokenizer(path: Path, folder: Path, build: Callable[[], Any]) -> Any:
+_SHARED: dict[tuple[str, Any], Any] = {}  # (files' content, letter case) -> loaded tokenizer
+_SHARED_LOCK = threading.Lock()
+_LOCKS: dict[int, threading.Lock] = {}
+
+
+def cached_tokenizer(
+    path: Path,
+    folder: Path,
+    build: Callable[[], Any],
+    *,
+    share: bool = False,
+    variant: Any = None,
+    prepare: Callable[[Any], None] | None = None,
+) -> Any:
     """The tokenizer of the model folder ``path``: from ``folder``'s pickle when one was made
-    for these files and library versions, else ``build()``, pickled into ``folder``."""
-    key = _key(path)
-    if key is None:
-        return build()
-    entry = folder / f"{key}.pickle"
-    tokenizer = _read(entry)
-    if tokenizer is not None:
+    for these files and library versions, else ``build()``, pickled into ``folder``; then
+    ``prepare(tokenizer)`` (e.g. pinning its letter case). With ``share``, the tokenizer
+    already loaded in this process from files of the same content and the same ``variant``
+    (what ``prepare`` depends on), when there is one."""
+    content = _content(path)
+    if content is None:
+        tokenizer = build()
+        if prepare is not None:
+            prepare(tokenizer)
         return tokenizer
-    tokenizer = build()
-    _write(entry, tokenizer)
-    return tokenizer
+    with _SHARED_LOCK if share else contextlib.nullcontext():
+        if share and (content, variant) in _SHARED:
+            return _SHARED[content, variant]
+        entry = folder / f"{_key(path, content)}.pickle"
+        tokenizer = _read(entry)
+        if tokenizer is None:
+            tokenizer = build()
+            _write(entry, tokenizer)
+        if prepare is not None:
+            prepare(tokenizer)
+        if share:
+            _SHARED[content, variant] = tokenizer
+        return tokenizer
 
 
-def _key(path: Path) -> str | None:
+def tokenizer_lock(tokenizer: Any) -> threading.Lock:
+    """The lock to hold while calling ``tokenizer`` (it may be shared by several encoders)."""
+    with _SHARED_LOCK:
+        return _LOCKS.setdefault(id(tokenizer), threading.Lock())
+
+
+def _content(path: Path) -> str | None:
+    """sha256 over the names and contents of the folder's files other than weights, and the
+    versions of the libraries that build a tokenizer from them."""
     import tokenizers
     import transformers
 
     h = hashlib.sha256()
-    h.update(
-        json.dumps(
-            [str(path), transformers.__version__, tokenizers.__version__, pickle.HIGHEST_PROTOCOL]
-        ).encode()
-    )
+    h.update(json.dumps([transformers.__version__, tokenizers.__version__]).encode())
     try:
         files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.endswith(_WEIGHTS))
         for f in files:
@@ -72,7 +110,13 @@ def _key(path: Path) -> str | None:
             h.update(f.name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
     except OSError:
         return None
-    return h.hexdigest()[:32]
+    return h.hexdigest()
+
+
+def _key(path: Path, content: str) -> str:
+    """The pickle's name: the content and the folder (the tokenizer records its path)."""
+    key = json.dumps([str(path), content, pickle.HIGHEST_PROTOCOL])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def _read(entry: Path) -> Any | None:
@@ -90,7 +134,6 @@ def _read(entry: Path) -> Any | None:
 def _write(entry: Path, tokenizer: Any) -> None:
     try:
         data = pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL)
-        _Unpickler(io.BytesIO(data)).load()  # only what can be read back is kept
     except Exception as exc:  # a tokenizer that does not pickle is built at every load
         log.info("tokenizer of %s not cached (%s)", entry.name, type(exc).__name__)
         return

@@ -111,3 +111,47 @@ def test_loading_keeps_the_tokenizer_under_the_cache_folder(me5_copy, tmp_path):
     assert again.tokenizer is not first.tokenizer
     text = "ประเทศไทยมีจังหวัดกี่จังหวัด"
     assert again.tokenizer(text)["input_ids"] == first.tokenizer(text)["input_ids"]
+
+
+def test_models_with_the_same_tokenizer_files_share_one_tokenizer(me5_copy, tmp_path):
+    """Two folders, one tokenizer: loaded once; a private copy (training) and another
+    letter case are their own objects; both encoders tokenise as before, from threads too."""
+    import threading
+
+    from clirlens.core.models.encoder import Encoder
+
+    other = tmp_path / "other"
+    shutil.copytree(me5_copy, other)
+    memo = tmp_path / "cache"
+    a = loading.load(parse_model_arg(str(me5_copy)), "cpu", memo_dir=memo)
+    b = loading.load(parse_model_arg(str(other)), "cpu", memo_dir=memo)
+    assert a.model is not b.model and a.tokenizer is b.tokenizer
+    private = loading.load_copy(parse_model_arg(str(other)), "cpu", memo_dir=memo)
+    assert private.tokenizer is not a.tokenizer
+    cased = parse_model_arg(str(other)).with_conventions("set by hand", lowercase=False)
+    assert loading.load_copy(cased, "cpu", memo_dir=memo).tokenizer is not a.tokenizer
+
+    texts = [f"ข้อความที่ {i} และ a passage of {i} words " * (1 + i % 7) for i in range(400)]
+    short = Encoder(
+        parse_model_arg(str(me5_copy)).with_conventions("set by hand", max_length=16), memo_dir=memo
+    )
+    long = Encoder(
+        parse_model_arg(str(other)).with_conventions("set by hand", max_length=128), memo_dir=memo
+    )
+    alone = {"short": short._tokenize(texts), "long": long._tokenize(texts)}
+    got: dict[str, list] = {}
+    errors: list[BaseException] = []
+
+    def run(name, enc):
+        try:
+            got[name] = [enc._tokenize(texts) for _ in range(5)][-1]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=x) for x in (("short", short), ("long", long))]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors
+    for name in alone:
+        assert [x.tolist() for x in got[name]] == [x.tolist() for x in alone[name]], name
+    assert max(len(x) for x in alone["short"]) == 16 < max(len(x) for x in alone["long"])
