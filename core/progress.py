@@ -14,6 +14,7 @@ at least every ~0.5 s and *returns* its result (``return value`` inside the gene
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Generator
@@ -48,7 +49,7 @@ def relabel(job: Job[T], label: str | Callable[[str], str]) -> Job[T]:
         def rename(message: str) -> str:
             return f"{label}: {message}" if message else label
 
-    return (yield from mapped(job, lambda p: Progress(p.done, p.total, rename(p.message))))
+    return (yield from mapped(job, lambda p: dataclasses.replace(p, message=rename(p.message))))
 
 
 def mapped(job: Job[T], change: Callable[[Progress], Progress | None]) -> Job[T]:
@@ -118,11 +119,18 @@ class Eta:
         return elapsed * (p.total - p.done) / gained
 
 
+def amount(p: Progress) -> str:
+    """``"640 / 1,190"``, or ``"4.4 / 30.9 MB"`` for a count of bytes."""
+    if p.unit == "bytes":
+        return f"{p.done / 1e6:,.1f} / {p.total / 1e6:,.1f} MB"
+    return f"{p.done:,} / {p.total:,}"
+
+
 def describe(p: Progress, left: float | None) -> str:
     """``"encoding passages — 640 / 1190 · about 1 min 20 s left"`` (counts when known)."""
     text = p.message
     if p.total > 0:
-        text += f" — {p.done:,} / {p.total:,}"
+        text += f" — {amount(p)}"
     if left is not None:
         text += f" · about {duration(left)} left"
     return text
@@ -145,7 +153,7 @@ class ProgressBar:
         elapsed = time.monotonic() - self._start
         left = self._eta(p)
         eta = f", {duration(left)} left" if left is not None else ""
-        line = f"[{bar}] {p.done}/{p.total} {p.message} ({elapsed:.1f}s{eta})"
+        line = f"[{bar}] {amount(p)} {p.message} ({elapsed:.1f}s{eta})"
         if self._tty:
             self.stream.write("\r" + line[:120].ljust(120))
             if p.total and p.done >= p.total:

@@ -184,6 +184,7 @@ class Progress:
     done: int
     total: int
     message: str = ""
+    unit: str = ""  # what done and total count: "" items, "bytes" bytes of input read
 
     @property
     def fraction(self) -> float:

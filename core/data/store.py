@@ -205,7 +205,11 @@ def _against(job: Job[None], reading: Progress | None) -> Job[None]:
     """``job``'s progress messages on the reading's bar (how much of the input is read)."""
     if reading is None:
         return (yield from job)
-    return (yield from mapped(job, lambda p: Progress(reading.done, reading.total, p.message)))
+    return (
+        yield from mapped(
+            job, lambda p: Progress(reading.done, reading.total, p.message, reading.unit)
+        )
+    )
 
 
 def open_store(path: Path) -> PassageStore | None:

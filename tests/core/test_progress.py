@@ -55,4 +55,16 @@ def test_progress_text_has_counts_and_time_left():
         "encoding passages — 640 / 1,190 · about 1 min 20 s left"
     )
     assert describe(Progress(0, 0, "reading"), None) == "reading"
+    read = Progress(4_414_709, 30_855_417, "reading corpus", "bytes")
+    assert describe(read, None) == "reading corpus — 4.4 / 30.9 MB"
+
+
+def test_relabelled_progress_keeps_its_unit():
+    def job():
+        yield Progress(5_000_000, 10_000_000, "corpus", "bytes")
+        return 1
+
+    seen = []
+    assert run(relabel(job(), "mrtydi"), seen.append) == 1
+    assert seen == [Progress(5_000_000, 10_000_000, "mrtydi: corpus", "bytes")]
     assert [duration(x) for x in (0.4, 59, 61, 3725)] == ["0 s", "59 s", "1 min 01 s", "1 h 02 min"]

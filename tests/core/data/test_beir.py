@@ -76,6 +76,7 @@ def test_job_yields_progress_to_the_total(tmp_path: Path) -> None:
         for f in (folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / "test.tsv")
     )
     assert all(isinstance(p, Progress) and p.total == total for p in seen)
+    assert all(p.unit == "bytes" for p in seen)  # shown as MB, not as a count of bytes
     assert seen[-1].done == total
     assert len(task.corpus) == 3
 
