@@ -212,10 +212,15 @@ def load_child(model: str, memo: str) -> None:
     print(json.dumps({"load_s": time.perf_counter() - t0, "imports_s": imports}))
 
 
-def first_batch_child(folder: str, models: list[str], cache: str) -> None:
+def first_batch_child(folder: str, models: list[str], cache: str, imported: bool) -> None:
     """Seconds from ``prepare`` in a fresh process to the first encoded batch of a corpus
     not read before (``cache`` holds only what earlier runs of the models left: the weight
-    hashes and the built tokenizers); the reading is cancelled after that batch."""
+    hashes and the built tokenizers); the reading is cancelled after that batch. With
+    ``imported``, torch and transformers' model classes are imported first, as in the
+    application once it has loaded any model (the models themselves are not loaded)."""
+    if imported:
+        import torch  # noqa: F401
+        import transformers.models.xlm_roberta.modeling_xlm_roberta  # noqa: F401
     from clirlens.core.retrieval.cache import Cache
     from clirlens.core.workspace.config import WorkspaceConfig
     from clirlens.core.workspace.workspace import Workspace
@@ -341,6 +346,10 @@ def main() -> None:
     if (used / "weight-hashes.json").is_file():
         shutil.copy(used / "weight-hashes.json", scratch)
     fresh_first = measure(now, ["--first", str(largest), str(scratch), *models])
+    if (scratch / "corpora").exists():  # the store the cancelled reading began
+        shutil.rmtree(scratch / "corpora")
+        shutil.rmtree(scratch / "embeddings", ignore_errors=True)
+    imported_first = measure(now, ["--imported-first", str(largest), str(scratch), *models])
     shutil.rmtree(scratch, ignore_errors=True)
     print()
     print(
@@ -374,6 +383,11 @@ def main() -> None:
             f"used before (tokenizers cached), the corpus not: "
             f"{fresh_first['first_batch_s']:.2f} s"
         )
+    if "error" not in imported_first:
+        print(
+            f"... and with torch and transformers already imported (the application after "
+            f"its first model), the models not loaded: {imported_first['first_batch_s']:.2f} s"
+        )
     if "error" not in warm_first:
         print(
             f"first batch of the {sizes[-1]:,}-passage corpus with the models already loaded "
@@ -392,8 +406,8 @@ if __name__ == "__main__":
         child(sys.argv[2], sys.argv[4:], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--warm-first":
         warm_first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3])
-    elif len(sys.argv) > 1 and sys.argv[1] == "--first":
-        first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] in ("--first", "--imported-first"):
+        first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3], sys.argv[1] != "--first")
     elif len(sys.argv) > 1 and sys.argv[1] == "--load":
         load_child(sys.argv[2], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--tokenizer":

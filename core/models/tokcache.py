@@ -43,7 +43,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".msgpack", ".ckpt")
+_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".msgpack", ".ckpt", ".ot")
 _BUILTINS = {"set", "frozenset", "slice", "complex", "bytearray", "object"}
 _MAX_FILE = 256 << 20  # a tokenizer file is tens of MB at most; larger ones are not hashed
 
