@@ -212,13 +212,14 @@ def load_child(model: str, memo: str) -> None:
     print(json.dumps({"load_s": time.perf_counter() - t0, "imports_s": imports}))
 
 
-def first_batch_child(folder: str, models: list[str], cache: str, imported: bool) -> None:
-    """Seconds from ``prepare`` in a fresh process to the first encoded batch of a corpus
-    not read before (``cache`` holds only what earlier runs of the models left: the weight
-    hashes and the built tokenizers); the reading is cancelled after that batch. With
-    ``imported``, torch and transformers' model classes are imported first, as in the
-    application once it has loaded any model (the models themselves are not loaded)."""
-    if imported:
+def first_batch_child(folder: str, models: list[str], cache: str, mode: str) -> None:
+    """Seconds from ``prepare`` to the first encoded batch of a corpus not read before; the
+    reading is cancelled after that batch. ``mode``: ``fresh``, a fresh process (``cache``
+    holds only what earlier runs of the models left: the weight hashes and the built
+    tokenizers); ``imported``, torch and transformers' model classes imported first, as in
+    the application once it has loaded any model (the models themselves are not loaded);
+    ``loaded``, the models loaded first (a second workspace opened in the application)."""
+    if mode == "imported":
         import torch  # noqa: F401
         import transformers.models.xlm_roberta.modeling_xlm_roberta  # noqa: F401
     from clirlens.core.retrieval.cache import Cache
@@ -229,6 +230,11 @@ def first_batch_child(folder: str, models: list[str], cache: str, imported: bool
         kind="beir", dataset=folder, models=tuple(models), k=100, device="cpu", batch_size=64
     )
     workspace = Workspace(config, cache=Cache(cache))
+    if mode == "loaded":
+        for i in range(len(models)):
+            encoder = workspace.encoder(i, workspace.doc_langs[0])
+            for _ in encoder.encode(["a first batch"], "passage"):  # loads it
+                pass
     t0 = time.perf_counter()
     job = workspace.prepare()
     for p in job:
@@ -239,30 +245,7 @@ def first_batch_child(folder: str, models: list[str], cache: str, imported: bool
     print(json.dumps({"first_batch_s": first}))
 
 
-def warm_first_batch_child(folder: str, models: list[str], cache: str) -> None:
-    """Seconds from ``prepare`` to the first encoded batch of a corpus not read before, with
-    the models already loaded (a second workspace opened in the application): the reading
-    is cancelled after that batch."""
-    from clirlens.core.retrieval.cache import Cache
-    from clirlens.core.workspace.config import WorkspaceConfig
-    from clirlens.core.workspace.workspace import Workspace
-
-    config = WorkspaceConfig(
-        kind="beir", dataset=folder, models=tuple(models), k=100, device="cpu", batch_size=64
-    )
-    workspace = Workspace(config, cache=Cache(cache))
-    for i in range(len(models)):
-        encoder = workspace.encoder(i, workspace.doc_langs[0])
-        for _ in encoder.encode(["a first batch"], "passage"):  # loads it
-            pass
-    t0 = time.perf_counter()
-    job = workspace.prepare()
-    for p in job:
-        if "encoding passages" in p.message and p.done > 0:
-            break
-    first = time.perf_counter() - t0
-    job.close()
-    print(json.dumps({"first_batch_s": first}))
+_FIRST = {"--first": "fresh", "--imported-first": "imported", "--warm-first": "loaded"}
 
 
 def measure(code: Path, args: list[str], env_extra: dict | None = None) -> dict:
@@ -404,10 +387,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[4:], sys.argv[3])
-    elif len(sys.argv) > 1 and sys.argv[1] == "--warm-first":
-        warm_first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3])
-    elif len(sys.argv) > 1 and sys.argv[1] in ("--first", "--imported-first"):
-        first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3], sys.argv[1] != "--first")
+    elif len(sys.argv) > 1 and sys.argv[1] in _FIRST:
+        first_batch_child(sys.argv[2], sys.argv[4:], sys.argv[3], _FIRST[sys.argv[1]])
     elif len(sys.argv) > 1 and sys.argv[1] == "--load":
         load_child(sys.argv[2], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--tokenizer":
