@@ -184,7 +184,9 @@ class Progress:
     done: int
     total: int
     message: str = ""
-    unit: str = ""  # what done and total count: "" items, "bytes" bytes of input read
+    # what done and total count: "" items, "bytes" bytes of input read; keyword-only, so
+    # subclasses' own fields keep their places (DistillProgress(done, total, msg, step, ...))
+    unit: str = field(default="", kw_only=True)
 
     @property
     def fraction(self) -> float:

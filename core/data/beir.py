@@ -52,7 +52,7 @@ class _Bytes:
         self.tick = Throttle(0.25)
 
     def progress(self, message: str) -> Progress | None:
-        return Progress(self.done, self.total, message, "bytes") if self.tick() else None
+        return Progress(self.done, self.total, message, unit="bytes") if self.tick() else None
 
 
 def _read_lines(path: Path, counter: _Bytes) -> Iterator[tuple[int, str]]:
@@ -131,7 +131,7 @@ def _stored_corpus(
     store = open_store(target)
     if store is not None:
         counter.done += st.st_size
-        yield Progress(counter.done, counter.total, "corpus store opened", "bytes")
+        yield Progress(counter.done, counter.total, "corpus store opened", unit="bytes")
         return store
     records = _corpus_records(path, lang, counter)
     source = f"beir:{path.resolve()}:{lang}"
@@ -213,7 +213,7 @@ def load_beir_job(
         )
     doc_lang = doc_lang or query_lang
     counter = _Bytes(sum(f.stat().st_size for f in (corpus_f, queries_f, qrels_f)))
-    yield Progress(0, counter.total, "reading qrels", "bytes")
+    yield Progress(0, counter.total, "reading qrels", unit="bytes")
     qrels = read_beir_qrels(qrels_f, counter)
     if not qrels.data:
         raise DataError(f"{qrels_f}: no judgments")
@@ -234,7 +234,7 @@ def load_beir_job(
         corpus = tuple((yield from _read_corpus(corpus_f, doc_lang, counter)).values())
     qrels = _check_references(qrels, queries, passage_map(corpus), qrels_f, strict)
     judged = [q for q in queries.values() if q.id in qrels.data]
-    yield Progress(counter.total, counter.total, "read", "bytes")
+    yield Progress(counter.total, counter.total, "read", unit="bytes")
     return RetrievalTask(
         name or f"beir/{path.name}/{split}", query_lang, doc_lang, tuple(judged), corpus, qrels
     )

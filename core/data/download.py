@@ -70,12 +70,12 @@ def download_xquad(
     total = sum(size for _, size in files.values())
     done = 0
     tick = Throttle(0.1)
-    yield Progress(0, total, "downloading XQuAD", "bytes")
+    yield Progress(0, total, "downloading XQuAD", unit="bytes")
     for name, (sha256, size) in files.items():
         target = folder / name
         if _intact(target, sha256, size):
             done += size
-            yield Progress(done, total, f"{name} already present", "bytes")
+            yield Progress(done, total, f"{name} already present", unit="bytes")
             continue
         url = base_url.rstrip("/") + "/" + name
         part = folder / f".{name}.part"
@@ -92,7 +92,9 @@ def download_xquad(
                     digest.update(chunk)
                     got += len(chunk)
                     if tick():
-                        yield Progress(done + min(got, size), total, f"downloading {name}", "bytes")
+                        yield Progress(
+                            done + min(got, size), total, f"downloading {name}", unit="bytes"
+                        )
             if digest.hexdigest() != sha256:
                 raise DataError(
                     f"{name} from {url} fails its checksum (sha256 {digest.hexdigest()[:16]}…, "
@@ -112,5 +114,5 @@ def download_xquad(
         finally:
             part.unlink(missing_ok=True)  # also on cancel (GeneratorExit at a yield)
         done += size
-        yield Progress(done, total, f"{name} verified", "bytes")
+        yield Progress(done, total, f"{name} verified", unit="bytes")
     return folder

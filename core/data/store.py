@@ -207,7 +207,7 @@ def _against(job: Job[None], reading: Progress | None) -> Job[None]:
         return (yield from job)
     return (
         yield from mapped(
-            job, lambda p: Progress(reading.done, reading.total, p.message, reading.unit)
+            job, lambda p: Progress(reading.done, reading.total, p.message, unit=reading.unit)
         )
     )
 

@@ -55,16 +55,24 @@ def test_progress_text_has_counts_and_time_left():
         "encoding passages — 640 / 1,190 · about 1 min 20 s left"
     )
     assert describe(Progress(0, 0, "reading"), None) == "reading"
-    read = Progress(4_414_709, 30_855_417, "reading corpus", "bytes")
+    read = Progress(4_414_709, 30_855_417, "reading corpus", unit="bytes")
     assert describe(read, None) == "reading corpus — 4.4 / 30.9 MB"
 
 
 def test_relabelled_progress_keeps_its_unit():
     def job():
-        yield Progress(5_000_000, 10_000_000, "corpus", "bytes")
+        yield Progress(5_000_000, 10_000_000, "corpus", unit="bytes")
         return 1
 
     seen = []
     assert run(relabel(job(), "mrtydi"), seen.append) == 1
-    assert seen == [Progress(5_000_000, 10_000_000, "mrtydi: corpus", "bytes")]
+    assert seen == [Progress(5_000_000, 10_000_000, "mrtydi: corpus", unit="bytes")]
     assert [duration(x) for x in (0.4, 59, 61, 3725)] == ["0 s", "59 s", "1 min 01 s", "1 h 02 min"]
+
+
+def test_a_subclass_keeps_its_positional_fields():
+    """``unit`` is keyword-only: a subclass's own fields, given by position, stay in place."""
+    from clirlens.core.distill.train import DistillProgress
+
+    p = DistillProgress(2, 6, "distilling", 2, 0.5, {"R@1": 0.1})
+    assert (p.step, p.loss, p.evaluation, p.unit) == (2, 0.5, {"R@1": 0.1}, "")
