@@ -8,15 +8,19 @@ apart because no worker thread can hide them — they hold the GIL inside C code
 import of torch/transformers/faiss (phase 1, run in a worker like everything else), and
 loading a model, where transformers parses the 17 MB tokenizer.json of an XLM-R vocabulary
 with the C json decoder and the Rust tokenizers builds it. Runs on the real test models with
-a fresh cache, so encoding really happens.
+a fresh cache, so encoding really happens; ``--tokenizers DIR`` keeps the built tokenizers
+in DIR between runs, so a second run loads them from the tokenizer cache
+(core/models/tokcache.py) as a user's second workspace with the same models does.
 
     python benchmarks/bench_gui_stall.py [--subset 6] [--dtype bf16] [--batch-size 32]
+        [--tokenizers DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -95,6 +99,7 @@ def main() -> int:
     ap.add_argument("--dtype", choices=("fp32", "bf16"), default="bf16")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--query-lang", default="th")
+    ap.add_argument("--tokenizers", type=Path, help="keep the built tokenizers here")
     args = ap.parse_args()
     models = Path(
         os.environ.get("CLIRLENS_TEST_MODELS", Path.home() / ".cache/clirlens-test-models")
@@ -115,6 +120,11 @@ def main() -> int:
     app = application()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["CLIRLENS_CACHE_DIR"] = tmp  # fresh: encoding really happens
+        kept = Path(tmp) / "cache" / "tokenizers"
+        had = args.tokenizers is not None and args.tokenizers.is_dir()
+        if had:
+            shutil.copytree(args.tokenizers, kept)
+        print(f"tokenizers: {'from the tokenizer cache' if had else 'built from their files'}")
         controller = WorkspaceController(cache=Cache(Path(tmp) / "cache"))
         window = MainWindow(controller, Settings.at(Path(tmp) / "settings.ini"), persist=False)
         window.show()
@@ -135,6 +145,8 @@ def main() -> int:
         elapsed = time.perf_counter() - t0
         probe.timer.stop()
         window.close()
+        if args.tokenizers is not None and not had and kept.is_dir():
+            shutil.copytree(kept, args.tokenizers)
     if failure is not None:
         print(f"preparation failed: {failure.message}")
         return 1
