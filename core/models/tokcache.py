@@ -49,8 +49,9 @@ _MAX_FILE = 256 << 20  # a tokenizer file is tens of MB at most; larger ones are
 
 
 _SHARED: dict[tuple[str, Any], Any] = {}  # (files' content, letter case) -> loaded tokenizer
-_SHARED_LOCK = threading.Lock()
+_SHARED_LOCK = threading.Lock()  # held while a shared tokenizer is loaded (seconds)
 _LOCKS: dict[int, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()  # apart: a call must not wait for another model's loading
 
 
 def cached_tokenizer(
@@ -90,7 +91,7 @@ def cached_tokenizer(
 
 def tokenizer_lock(tokenizer: Any) -> threading.Lock:
     """The lock to hold while calling ``tokenizer`` (it may be shared by several encoders)."""
-    with _SHARED_LOCK:
+    with _LOCKS_LOCK:
         return _LOCKS.setdefault(id(tokenizer), threading.Lock())
 
 
